@@ -1,0 +1,155 @@
+"""Configuration: which schools to ingest, where the warehouse lives, and how secrets are found.
+
+Schools come from a TOML file (``--schools FILE`` or ``SCHOOLWH_SCHOOLS``). The file holds *names* of
+environment variables, never keys. A secret is looked up, in order, in:
+1. the environment variable the school names (e.g. ``api_key_env = "ISAMS_NHS_API_KEY"``);
+2. dlt's secrets (``.dlt/secrets.toml`` or env), at ``sources.isams.<code>.api_key`` /
+   ``rest_client_id`` / ``rest_client_secret`` (env form: ``SOURCES__ISAMS__NHS__API_KEY``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+DEFAULT_WAREHOUSE = Path("warehouse/schoolwh.duckdb")
+SCHOOL_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,15}$")
+
+
+class ConfigError(ValueError):
+    """A configuration problem a person must fix; the message says where and how."""
+
+
+@dataclass(frozen=True)
+class SchoolConfig:
+    """One school to ingest. ``repr`` never shows secrets."""
+
+    code: str
+    name: str
+    base_url: str
+    api_key_env: str
+    rest_client_id_env: str | None = None
+    rest_client_secret_env: str | None = None
+    api_key: str = field(default="", repr=False)
+    rest_client_id: str | None = field(default=None, repr=False)
+    rest_client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def has_rest(self) -> bool:
+        return bool(self.rest_client_id and self.rest_client_secret)
+
+    def secrets(self) -> list[str]:
+        """Every secret value of this school, for redaction."""
+        return [s for s in (self.api_key, self.rest_client_id, self.rest_client_secret) if s]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Run-wide settings shared by ``ingest``, ``build`` and ``nightly``."""
+
+    warehouse: Path
+    schools: tuple[SchoolConfig, ...]
+    register_start: date | None = None  # first register date to backfill; default: previous academic year
+    window_days: int = 14  # register window per Batch request (real API times out at ~35 s)
+    lookback_days: int = 14  # registers are corrected after the fact: re-read this many days each night
+
+
+def warehouse_path(flag: str | None = None) -> Path:
+    """``--warehouse`` beats ``SCHOOLWH_WAREHOUSE`` beats the default ``warehouse/schoolwh.duckdb``."""
+    return Path(flag or os.environ.get("SCHOOLWH_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
+
+
+def _dlt_secret(code: str, key: str) -> str | None:
+    env_name = f"SOURCES__ISAMS__{code.upper()}__{key.upper()}"
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    try:  # dlt reads .dlt/secrets.toml (and env) through its providers
+        import dlt
+
+        value = dlt.secrets.get(f"sources.isams.{code.lower()}.{key}")
+    except Exception:  # a missing or unreadable secrets file is not an error here
+        return None
+    return str(value) if value else None
+
+
+def _secret(code: str, env_name: str | None, dlt_key: str) -> str | None:
+    if env_name and os.environ.get(env_name):
+        return os.environ[env_name]
+    return _dlt_secret(code, dlt_key)
+
+
+def _school(entry: dict, where: str) -> SchoolConfig:
+    missing = [k for k in ("code", "name", "base_url") if not entry.get(k)]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)}")
+    code = str(entry["code"])
+    if not SCHOOL_CODE.match(code):
+        raise ConfigError(f"{where}: school code {code!r} must be 2-16 letters, digits or _ starting with a letter")
+    for forbidden in ("api_key", "client_secret", "rest_client_secret"):
+        if forbidden in entry:
+            raise ConfigError(
+                f"{where} ({code}): '{forbidden}' must not be in the schools file; "
+                f"put the secret in an environment variable and name it with '{forbidden}_env'"
+            )
+    api_key_env = entry.get("api_key_env") or f"ISAMS_{code.upper()}_API_KEY"
+    id_env = entry.get("rest_client_id_env")
+    secret_env = entry.get("rest_client_secret_env")
+    api_key = _secret(code, api_key_env, "api_key")
+    if not api_key:
+        raise ConfigError(
+            f"school {code}: no Batch API key. Set the environment variable {api_key_env} "
+            f"(or sources.isams.{code.lower()}.api_key in .dlt/secrets.toml)"
+        )
+    return SchoolConfig(
+        code=code,
+        name=str(entry["name"]),
+        base_url=str(entry["base_url"]).rstrip("/"),
+        api_key_env=api_key_env,
+        rest_client_id_env=id_env,
+        rest_client_secret_env=secret_env,
+        api_key=api_key,
+        rest_client_id=_secret(code, id_env, "rest_client_id") if id_env else _dlt_secret(code, "rest_client_id"),
+        rest_client_secret=(
+            _secret(code, secret_env, "rest_client_secret") if secret_env else _dlt_secret(code, "rest_client_secret")
+        ),
+    )
+
+
+def load_schools(path: Path) -> tuple[SchoolConfig, ...]:
+    """Read and validate the schools file; secrets are resolved now so a missing one fails early."""
+    if not path.exists():
+        raise ConfigError(f"schools file {path} not found (see schools.example.toml)")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"schools file {path} is not valid TOML: {exc}") from exc
+    entries = data.get("school") or []
+    if not entries:
+        raise ConfigError(f"schools file {path} has no [[school]] entries")
+    schools = tuple(_school(e, f"{path} [[school]] #{i + 1}") for i, e in enumerate(entries))
+    codes = [s.code.lower() for s in schools]
+    if len(set(codes)) != len(codes):
+        raise ConfigError(f"schools file {path}: school codes must be unique, got {codes}")
+    return schools
+
+
+def schools_path(flag: str | None = None) -> Path:
+    value = flag or os.environ.get("SCHOOLWH_SCHOOLS")
+    if not value:
+        raise ConfigError("no schools file: pass --schools FILE or set SCHOOLWH_SCHOOLS (see schools.example.toml)")
+    return Path(value).resolve()
+
+
+def academic_year_start(day: date) -> date:
+    """1 September of the academic year containing ``day`` (English academic years run Sep-Aug)."""
+    return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+
+
+def default_register_start(today: date) -> date:
+    """Backfill the current and the previous academic year by default."""
+    current = academic_year_start(today)
+    return date(current.year - 1, 9, 1)
