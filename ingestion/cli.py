@@ -1,0 +1,208 @@
+"""``schoolwh``: the command-line tool of the school data warehouse.
+
+Start with ``schoolwh demo``: it serves a synthetic school group from the built-in iSAMS sandbox and runs
+the nightly pipeline against it. For real schools, write a schools file (see ``schools.example.toml``), put
+each school's API key in the environment variable the file names, and run ``schoolwh nightly``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+for _key, _value in {
+    "DO_NOT_TRACK": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "GX_ANALYTICS_ENABLED": "False",
+}.items():  # telemetry off before any tool is imported
+    os.environ[_key] = _value
+
+from rich.console import Console  # noqa: E402
+
+from ingestion import config as cfg  # noqa: E402
+from ingestion import nightly  # noqa: E402
+
+console = Console(highlight=False)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _settings(args: argparse.Namespace) -> cfg.Settings:
+    return cfg.Settings(
+        warehouse=cfg.warehouse_path(args.warehouse),
+        schools=cfg.load_schools(cfg.schools_path(args.schools)),
+        register_start=args.register_start,
+        window_days=args.window_days,
+        lookback_days=args.lookback_days,
+    )
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    only = {c.lower() for c in args.school} if args.school else None
+    with nightly.warehouse_lock(settings.warehouse):
+        outcome = nightly.ingest_all(settings, args.today, console, only=only)
+    if outcome.results:
+        console.print(nightly.ingest_table(outcome))
+    for line in outcome.errors:
+        console.print(f"[red]✗ {line}[/]")
+    return nightly.EXIT_OK if outcome.ok else nightly.EXIT_INGEST_FAILED
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    warehouse = cfg.warehouse_path(args.warehouse)
+    with nightly.warehouse_lock(warehouse):
+        result = nightly.build(warehouse, console, select=args.select)
+    for line in result.failures:
+        console.print(f"[red]✗ {line}[/]")
+    return nightly.EXIT_OK if result.ok else nightly.EXIT_BUILD_FAILED
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    warehouse = cfg.warehouse_path(args.warehouse)
+    path = nightly.docs(warehouse, console)
+    if path:
+        console.print(f"Docs: {path}")
+    return nightly.EXIT_OK if path else nightly.EXIT_BUILD_FAILED
+
+
+def cmd_nightly(args: argparse.Namespace) -> int:
+    return nightly.run_nightly(_settings(args), args.today, console)
+
+
+def _group(args: argparse.Namespace):
+    from ingestion.demo import demo_group
+
+    return demo_group(args.seed, args.school_count, args.pupils, args.today)
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from ingestion.demo import write_sandbox_config
+    from ingestion.sandbox.server import SandboxServer
+
+    group = _group(args)
+    server = SandboxServer(group, host=args.host, port=args.port)
+    url = server.start()
+    schools_file, env_file, _ = write_sandbox_config(group, url, Path(args.config_dir).resolve())
+    console.print(f"iSAMS sandbox serving {len(group.schools)} synthetic schools at [bold]{url}[/]")
+    console.print(f"Schools file: {schools_file}\nAPI keys:     {env_file} (source it; keys are never printed)")
+    console.print(f"Try: source {env_file} && schoolwh nightly --schools {schools_file}\nCtrl-C to stop.")
+    try:
+        import threading
+
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return nightly.EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from ingestion.demo import write_sandbox_config
+    from ingestion.sandbox.server import SandboxServer
+
+    warehouse = cfg.warehouse_path(args.warehouse)
+    console.rule("schoolwh demo")
+    console.print(
+        f"Generating a synthetic school group: {args.school_count} schools × ~{args.pupils} pupils, "
+        f"seed {args.seed}, registers to {args.today.isoformat()}"
+    )
+    group = _group(args)
+    with SandboxServer(group) as server:
+        schools_file, _, secrets = write_sandbox_config(group, server.url, warehouse.parent / "sandbox")
+        os.environ.update(secrets)  # the demo's own keys, for this process only
+        console.print(f"Sandbox listening on {server.url}; schools file {schools_file}")
+        settings = cfg.Settings(warehouse=warehouse, schools=cfg.load_schools(schools_file))
+        code = nightly.run_nightly(settings, args.today, console)
+    console.print(f"\nExplore the warehouse read-only: duckdb -readonly {warehouse}")
+    return code
+
+
+def _common(p: argparse.ArgumentParser, *, schools: bool = True, today: bool = True) -> None:
+    p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default $SCHOOLWH_WAREHOUSE or warehouse/schoolwh.duckdb)")
+    if schools:
+        p.add_argument("--schools", metavar="FILE", help="schools TOML file (default $SCHOOLWH_SCHOOLS); see schools.example.toml")
+        p.add_argument("--register-start", type=_date, metavar="DATE",
+                       help="first register date to backfill on a first run (default: 1 Sep of the previous academic year)")
+        p.add_argument("--window-days", type=int, default=14, help="days of registers per Batch request (default 14)")
+        p.add_argument("--lookback-days", type=int, default=14,
+                       help="days of registers re-read every run to pick up corrections (default 14)")
+    if today:
+        p.add_argument("--today", type=_date, default=date.today(), metavar="DATE",
+                       help="treat DATE as today (replays and tests; default: today)")
+
+
+def _sandbox_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=2024, help="random seed of the synthetic group (default 2024)")
+    p.add_argument("--school-count", type=int, default=3, help="number of schools (default 3)")
+    p.add_argument("--pupils", type=int, default=300, help="pupils per school (default 300)")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="schoolwh",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Exit codes: 0 ok, 1 ingestion failed for a school/dataset, 2 dbt build/test failed, "
+               "3 configuration error, 4 warehouse locked by another run.",
+    )
+    sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="run the nightly pipeline against the built-in sandbox (start here)")
+    _common(p, schools=False)
+    _sandbox_args(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("sandbox", help="serve a synthetic iSAMS school group on 127.0.0.1 until Ctrl-C")
+    _sandbox_args(p)
+    p.add_argument("--today", type=_date, default=date.today(), metavar="DATE", help="last day with registers")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--config-dir", default="warehouse/sandbox", help="where to write schools.toml and sandbox.env")
+    p.set_defaults(func=cmd_sandbox)
+
+    p = sub.add_parser("ingest", help="land iSAMS data for every configured school in raw_isams")
+    _common(p)
+    p.add_argument("--school", action="append", metavar="CODE", help="only this school (repeatable)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("build", help="dbt build: seeds, models, snapshots and tests")
+    _common(p, schools=False, today=False)
+    p.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt selectors (default: everything)")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("docs", help="generate the dbt docs as one static HTML file")
+    _common(p, schools=False, today=False)
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("nightly", help="ingest every school, build, test and document the warehouse")
+    _common(p)
+    p.set_defaults(func=cmd_nightly)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        code = args.func(args)
+    except cfg.ConfigError as exc:
+        console.print(f"[bold red]Configuration error:[/] {exc}")
+        code = nightly.EXIT_CONFIG
+    except nightly.WarehouseLocked as exc:
+        console.print(f"[bold red]Locked:[/] {exc}")
+        code = nightly.EXIT_LOCKED
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

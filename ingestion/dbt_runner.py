@@ -1,0 +1,102 @@
+"""Run dbt against the warehouse as a subprocess and summarise what it did.
+
+A subprocess (not dbt's in-process runner) keeps dbt's global logging and DuckDB's single-writer lock
+out of the ingestion process, and lets us redact and filter its output line by line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingestion.redact import redact
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]  # the repository root is the dbt project
+
+# Telemetry off for every tool, whatever the caller's environment says.
+QUIET_ENV = {
+    "DO_NOT_TRACK": "1",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+    "RUNTIME__DLTHUB_TELEMETRY": "false",
+    "GX_ANALYTICS_ENABLED": "False",
+}
+
+
+@dataclass
+class DbtResult:
+    command: str
+    returncode: int
+    statuses: Counter = field(default_factory=Counter)  # node status -> count, from run_results.json
+    failures: list[str] = field(default_factory=list)  # "test not_null_x: Got 3 results" lines
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def dbt_env(warehouse: Path, target: str = "duckdb") -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(QUIET_ENV)
+    env["SCHOOLWH_WAREHOUSE"] = str(warehouse)
+    env["SCHOOLWH_TARGET"] = target
+    env["DBT_PROFILES_DIR"] = str(PROJECT_DIR)
+    return env
+
+
+def _dbt_executable() -> list[str]:
+    exe = Path(sys.executable).parent / "dbt"
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "dbt.cli.main"]
+
+
+def artifacts_dir(warehouse: Path) -> Path:
+    """dbt's target and logs live beside their warehouse: runs on two warehouses never mix artifacts."""
+    return warehouse.parent / "dbt"
+
+
+def _summarise(result: DbtResult, warehouse: Path) -> None:
+    path = artifacts_dir(warehouse) / "target" / "run_results.json"
+    if not path.exists():
+        return
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return
+    for node in data.get("results", []):
+        status = str(node.get("status"))
+        result.statuses[status] += 1
+        if status in ("error", "fail", "runtime error"):
+            name = node.get("unique_id", "?").split(".", 2)[-1]
+            result.failures.append(f"{name}: {(node.get('message') or '').strip()}")
+
+
+def run_dbt(
+    args: Sequence[str],
+    warehouse: Path,
+    *,
+    target: str = "duckdb",
+    echo: Callable[[str], None] | None = None,
+) -> DbtResult:
+    """Run ``dbt <args>`` in the project; ``echo`` receives each (redacted) output line."""
+    out = artifacts_dir(warehouse)
+    cmd = [
+        *_dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(out / "target"), "--log-path", str(out / "logs"),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=PROJECT_DIR, env=dbt_env(warehouse, target),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if echo:
+            echo(redact(line.rstrip("\n")))
+    result = DbtResult(command=" ".join(args), returncode=proc.wait())
+    if args and args[0] in ("build", "run", "test", "seed", "snapshot"):
+        _summarise(result, warehouse)
+    return result

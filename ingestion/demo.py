@@ -1,0 +1,53 @@
+"""Glue between the sandbox and the pipeline: a schools file and secrets for a synthetic group.
+
+The schools file names environment variables; the keys themselves go into a separate env file readable
+only by its owner (and into this process's environment for ``demo``), never into output.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from ingestion.sandbox.contract import SchoolGroup
+
+
+def env_names(code: str) -> tuple[str, str, str]:
+    prefix = f"ISAMS_{code.upper()}"
+    return f"{prefix}_API_KEY", f"{prefix}_CLIENT_ID", f"{prefix}_CLIENT_SECRET"
+
+
+def write_sandbox_config(group: SchoolGroup, base_url: str, directory: Path) -> tuple[Path, Path, dict[str, str]]:
+    """Write ``schools.toml`` and ``sandbox.env`` for ``group``; return both paths and the secrets."""
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = ["# Generated for the built-in iSAMS sandbox. Keys are in sandbox.env, never here.", ""]
+    secrets: dict[str, str] = {}
+    for school in group.schools:
+        key_env, id_env, secret_env = env_names(school.code)
+        lines += [
+            "[[school]]",
+            f'code = "{school.code}"',
+            f'name = "{school.name}"',
+            f'base_url = "{base_url}"',
+            f'api_key_env = "{key_env}"',
+        ]
+        secrets[key_env] = school.api_key
+        if school.rest_client_id and school.rest_client_secret:
+            lines += [f'rest_client_id_env = "{id_env}"', f'rest_client_secret_env = "{secret_env}"']
+            secrets[id_env] = school.rest_client_id
+            secrets[secret_env] = school.rest_client_secret
+        lines.append("")
+    schools_file = directory / "schools.toml"
+    schools_file.write_text("\n".join(lines))
+    env_file = directory / "sandbox.env"
+    fd = os.open(env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write("".join(f"export {k}={v}\n" for k, v in secrets.items()))
+    return schools_file, env_file, secrets
+
+
+def demo_group(seed: int, n_schools: int, pupils: int, today: date) -> SchoolGroup:
+    from ingestion.sandbox.synthetic import generate_group
+
+    return generate_group(seed=seed, n_schools=n_schools, pupils_per_school=pupils, today=today)

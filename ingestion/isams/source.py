@@ -1,0 +1,325 @@
+"""The dlt source for one iSAMS school, and ``ingest_school`` which loads it into DuckDB.
+
+History of the small datasets is owned by dlt (``scd2``), partitioned by ``school_code`` through the
+merge key so that loading school B never retires school A's rows. Registers are big and corrected after
+the fact: they are re-read over a look-back window and merged on ``(school_code, id)``, one Arrow table per
+window (dicts load ~50x slower, see stack-notes). A dataset whose fetch fails yields nothing, because an
+empty feed would retire every row.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+import httpx
+import pyarrow as pa
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+from dlt.extract.source import DltSource
+
+from ingestion.config import SchoolConfig
+from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
+from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
+from ingestion.isams.quirks import flatten, items
+from ingestion.redact import redact
+
+log = logging.getLogger(__name__)
+
+DATASET_NAME = "raw_isams"
+SCHOOL_COLUMN = "school_code"
+REGISTERS = "registration_statuses"
+SCD2 = {"disposition": "merge", "strategy": "scd2"}
+REGISTER_KEY = [SCHOOL_COLUMN, "id"]  # "@Id" after flatten + dlt naming
+_naming = NamingConvention()
+
+
+@dataclass(frozen=True)
+class IngestFailure:
+    """One dataset of one school that was not loaded this run (its previous rows are untouched)."""
+
+    school: str
+    dataset: str
+    error: str  # redacted, names school and dataset
+    status: int | None = None
+
+
+@dataclass
+class SchoolIngestResult:
+    school: str
+    rows: dict[str, int] = field(default_factory=dict)  # root table -> rows normalised this run
+    failures: list[IngestFailure] = field(default_factory=list)
+    retries: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+class IngestError(RuntimeError):
+    """Loading a school's data into the warehouse failed (not an API problem); rows loaded before are kept."""
+
+
+def normalized(name: str) -> str:
+    """The column name dlt gives ``name`` (snake_case naming convention)."""
+    return _naming.normalize_identifier(name)
+
+
+def _tag(record: dict, school_code: str) -> dict:
+    """Add ``school_code`` to a record and every nested list item, so child tables filter by school too.
+
+    A source field that dlt would also name ``school_code`` (the pupil's ``SchoolCode``!) is renamed
+    ``isams_<field>`` first; otherwise one would silently overwrite the other.
+    """
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if normalized(key) == SCHOOL_COLUMN:
+            key = f"isams_{key}"
+        if isinstance(value, list):
+            value = [_tag(v, school_code) if isinstance(v, dict) else v for v in value]
+        out[key] = value
+    out[SCHOOL_COLUMN] = school_code
+    return out
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)  # an unexpected nested field: keep it, as JSON text
+
+
+def registers_table(records: Sequence[dict], school_code: str) -> pa.Table:
+    """Register marks as one all-string Arrow table, columns named as dlt would name them."""
+    columns: dict[str, list[str | None]] = {}
+    for i, record in enumerate(records):
+        for key, value in flatten(record).items():
+            name = normalized(key)
+            if name == SCHOOL_COLUMN:
+                name = normalized(f"isams_{key}")
+            # a field first seen part-way through (e.g. Code) is null for the earlier rows
+            columns.setdefault(name, [None] * i).append(_as_text(value))
+        for values in columns.values():
+            values.extend([None] * (i + 1 - len(values)))
+    columns[SCHOOL_COLUMN] = [school_code] * len(records)
+    # the key columns are declared non-null, matching dlt's primary-key hints (else dlt warns per window)
+    schema = pa.schema([pa.field(k, pa.string(), nullable=k not in REGISTER_KEY) for k in columns])
+    return pa.table(columns, schema=schema)
+
+
+def register_windows(start: date, end: date, window_days: int) -> list[tuple[date, date]]:
+    """``[start, end)`` cut into windows of ``window_days`` (end exclusive)."""
+    step = timedelta(days=max(1, window_days))
+    out, cursor = [], start
+    while cursor < end:
+        out.append((cursor, min(cursor + step, end)))
+        cursor += step
+    return out
+
+
+def register_start_for_run(last_loaded: date | None, register_start: date, lookback_days: int) -> date:
+    """First run: backfill from ``register_start``; later runs re-read ``lookback_days`` before the last date."""
+    if last_loaded is None:
+        return register_start
+    return max(register_start, last_loaded - timedelta(days=lookback_days))
+
+
+class _Guard:
+    """Per-school fetch wrapper: records failures and stops using credentials iSAMS has rejected."""
+
+    def __init__(self, school: SchoolConfig, failures: list) -> None:
+        self.school, self.failures = school, failures
+        self.rejected: dict[str, IsamsAuthError] = {}  # "batch"/"rest" -> the 401 that stopped it
+
+    def fail(self, dataset: str, error: str, status: int | None = None) -> None:
+        message = redact(error, self.school.secrets())
+        self.failures.append(IngestFailure(self.school.code, dataset, message, status))
+        log.error("%s", message)
+
+    def run(self, credential: str, dataset: str, fetch: Callable[[], Any], window: str = "") -> Any | None:
+        """``fetch()``'s result, or None after recording why it could not be had."""
+        where = f" (window {window})" if window else ""
+        if credential in self.rejected:
+            cause = self.rejected[credential]
+            self.fail(dataset, f"school {self.school.code}, dataset {dataset}: not requested; {cause}", cause.status)
+            return None
+        try:
+            return fetch()
+        except IsamsAuthError as exc:
+            self.rejected[credential] = exc
+            self.fail(dataset, f"{exc}{where}", exc.status)
+        except IsamsError as exc:
+            self.fail(dataset, f"{exc}{where}", exc.status)
+        except Exception as exc:  # an unexpected shape must cost one dataset, not the school's run
+            self.fail(dataset, f"school {self.school.code}, dataset {dataset}: could not parse the reply{where} "
+                               f"({type(exc).__name__}: {exc})")
+        return None
+
+
+def _batch_resource(ds: BatchDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard) -> Any:
+    def rows() -> Iterator[list[dict]]:
+        records = guard.run(
+            "batch", ds.name, lambda: [_tag(flatten(i), school.code) for i in items(client.batch([ds]), ds)]
+        )
+        if records:  # None (failed) or [] must not reach scd2: that would retire every row of the school
+            yield records
+
+    return dlt.resource(rows, name=ds.name, table_name=ds.name, write_disposition=SCD2, merge_key=SCHOOL_COLUMN)
+
+
+def _registers_resource(
+    ds: BatchDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard,
+    register_start: date, today: date, window_days: int, lookback_days: int,
+) -> Any:
+    def marks() -> Iterator[pa.Table]:
+        state = dlt.current.resource_state()
+        last = state.get("last_date")
+        start = register_start_for_run(date.fromisoformat(last) if last else None, register_start, lookback_days)
+        for window in register_windows(start, today + timedelta(days=1), window_days):
+            table = guard.run(
+                "batch", ds.name, lambda w=window: registers_table(items(client.batch([ds], w), ds), school.code),
+                window=f"{window[0]}..{window[1]}",
+            )
+            if table is None:
+                return  # later windows wait for the next run, which restarts from the last good one
+            if table.num_rows:
+                yield table
+            state["last_date"] = (window[1] - timedelta(days=1)).isoformat()
+
+    return dlt.resource(
+        marks, name=ds.name, table_name=ds.name, write_disposition="merge",
+        primary_key=REGISTER_KEY,
+    )
+
+
+def _rest_resource(ds: RestDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard) -> Any:
+    def rows() -> Iterator[list[dict]]:
+        records = guard.run("rest", ds.name, lambda: [_tag(r, school.code) for r in client.rest_list(ds)])
+        if records:
+            yield records
+
+    # delete-insert on merge_key: this school's list is replaced, other schools' lists are kept
+    return dlt.resource(
+        rows, name=ds.name, table_name=ds.name, write_disposition="merge",
+        primary_key=[SCHOOL_COLUMN, "id"], merge_key=SCHOOL_COLUMN,
+    )
+
+
+def _school_resource(school: SchoolConfig) -> Any:
+    """The school itself as configured (code and name; never credentials), so the warehouse can name it."""
+
+    @dlt.resource(name="schools", primary_key=SCHOOL_COLUMN, write_disposition="merge")
+    def schools() -> Iterator[dict]:
+        yield {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": school.base_url}
+
+    return schools
+
+
+def isams_source(
+    school: SchoolConfig,
+    client: IsamsClient,
+    *,
+    datasets: Sequence[str] | None = None,
+    register_start: date,
+    today: date,
+    window_days: int = 14,
+    lookback_days: int = 14,
+    failures: list | None = None,
+) -> DltSource:
+    """One school's iSAMS data: a resource per Batch dataset, plus the REST code lists when configured."""
+    wanted = set(datasets) if datasets is not None else None
+    unknown = (wanted or set()) - set(BY_NAME) - {d.name for d in REST_DATASETS}
+    if unknown:
+        raise ValueError(f"unknown dataset(s): {', '.join(sorted(unknown))}")
+    guard = _Guard(school, failures if failures is not None else [])
+    resources = []
+    for ds in BATCH_DATASETS:
+        if wanted is not None and ds.name not in wanted:
+            continue
+        if ds.windowed:
+            resources.append(_registers_resource(
+                ds, school, client, guard, register_start, today, window_days, lookback_days
+            ))
+        else:
+            resources.append(_batch_resource(ds, school, client, guard))
+    if wanted is None:
+        resources.append(_school_resource(school))
+    if school.has_rest:
+        resources += [
+            _rest_resource(ds, school, client, guard)
+            for ds in REST_DATASETS if wanted is None or ds.name in wanted
+        ]
+
+    @dlt.source(root_key=True, schema=_schema())
+    def isams() -> list:
+        return resources
+
+    return isams()
+
+
+def _schema() -> dlt.Schema:
+    """Leaves stay strings: no timestamp auto-detection (dbt staging owns types)."""
+    schema = dlt.Schema("isams")
+    for detection in list(schema.settings.get("detections") or []):
+        schema.remove_type_detection(detection)
+    return schema
+
+
+def ingest_school(
+    school: SchoolConfig,
+    warehouse: Path,
+    pipelines_dir: Path,
+    *,
+    register_start: date,
+    today: date,
+    window_days: int = 14,
+    lookback_days: int = 14,
+    datasets: Sequence[str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SchoolIngestResult:
+    """Load one school with its own pipeline (own state, own failures). API failures are in the result."""
+    # Arrow tables (the registers) skip dlt's row normaliser; ask it to stamp _dlt_load_id anyway so that
+    # freshness and "last seen" work the same on every table.
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    pipeline = dlt.pipeline(
+        pipeline_name=f"isams_{school.code.lower()}",
+        destination=dlt.destinations.duckdb(str(warehouse)),
+        dataset_name=DATASET_NAME,
+        pipelines_dir=str(pipelines_dir),
+    )
+    result = SchoolIngestResult(school=school.code)
+    with IsamsClient(school, transport=transport, sleep=sleep) as client:
+        source = isams_source(
+            school, client, datasets=datasets, register_start=register_start, today=today,
+            window_days=window_days, lookback_days=lookback_days, failures=result.failures,
+        )
+        try:
+            pipeline.run(source).raise_on_failed_jobs()
+        except Exception as exc:
+            # dlt keeps a failed package and retries it on the next run; nothing loaded before is lost
+            raise IngestError(redact(
+                f"school {school.code}: loading into {warehouse} failed ({type(exc).__name__}: {exc}). "
+                "Rows loaded by earlier runs are unchanged; fix the cause and run again.",
+                school.secrets(),
+            )) from exc
+        finally:
+            result.retries = client.retries
+    result.rows = _root_row_counts(pipeline, set(source.resources.keys()))
+    return result
+
+
+def _root_row_counts(pipeline: dlt.Pipeline, tables: set[str]) -> dict[str, int]:
+    trace = pipeline.last_trace
+    info = trace.last_normalize_info if trace else None
+    counts = info.row_counts if info else {}
+    return {name: n for name, n in counts.items() if name in tables}

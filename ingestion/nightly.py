@@ -1,0 +1,180 @@
+"""The nightly job: ingest every configured school, build and test the warehouse, generate the docs.
+
+Order matters because DuckDB has one writer: dlt loads (school by school), then dbt builds, then dbt
+writes the docs. One school failing never stops the others; the job still exits non-zero and says which
+school and dataset failed. A lock file stops two runs on the same warehouse from overlapping.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from ingestion.config import Settings, default_register_start
+from ingestion.dbt_runner import DbtResult, artifacts_dir, run_dbt
+from ingestion.redact import install_log_redaction, register_secret
+
+EXIT_OK = 0
+EXIT_INGEST_FAILED = 1
+EXIT_BUILD_FAILED = 2
+EXIT_CONFIG = 3
+EXIT_LOCKED = 4
+
+
+class WarehouseLocked(RuntimeError):
+    pass
+
+
+@contextmanager
+def warehouse_lock(warehouse: Path) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock beside the warehouse for the whole run."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WarehouseLocked(
+                f"another schoolwh run is using {warehouse} (lock {lock_path}); wait for it to finish"
+            ) from exc
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def pipelines_dir(warehouse: Path) -> Path:
+    """dlt's local state lives beside its warehouse, so each warehouse has its own incremental state."""
+    return warehouse.parent / ".dlt_pipelines"
+
+
+@dataclass
+class IngestOutcome:
+    results: list = field(default_factory=list)  # SchoolIngestResult per school that ran
+    errors: list[str] = field(default_factory=list)  # one line per failed school/dataset
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def ingest_all(
+    settings: Settings,
+    today: date,
+    console: Console,
+    *,
+    only: set[str] | None = None,
+    transport=None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> IngestOutcome:
+    """Load every configured school (or ``only`` those codes); a failing school never stops the others."""
+    from ingestion.isams.source import ingest_school  # dlt import is slow; only when ingesting
+
+    install_log_redaction()
+    outcome = IngestOutcome()
+    register_start = settings.register_start or default_register_start(today)
+    for school in settings.schools:
+        if only and school.code.lower() not in only:
+            continue
+        for secret in school.secrets():
+            register_secret(secret)
+        started = time.monotonic()
+        with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {school.base_url} ..."):
+            try:
+                result = ingest_school(
+                    school, settings.warehouse, pipelines_dir(settings.warehouse),
+                    register_start=register_start, today=today,
+                    window_days=settings.window_days, lookback_days=settings.lookback_days,
+                    transport=transport, sleep=sleep,
+                )
+            except Exception as exc:  # a destination/load failure: name the school, keep going
+                outcome.errors.append(f"school {school.code}: load failed: {exc}")
+                console.print(f"[red]✗ {school.code}[/]: load failed: {exc}")
+                continue
+        outcome.results.append(result)
+        for failure in result.failures:
+            outcome.errors.append(str(failure))
+        rows = sum(result.rows.values())
+        mark = "[green]✓[/]" if not result.failures else "[yellow]![/]"
+        console.print(
+            f"{mark} {school.code}: {rows:,} rows in {len(result.rows)} tables, "
+            f"{result.retries} retries, {time.monotonic() - started:.1f}s"
+            + (f", [red]{len(result.failures)} dataset(s) failed[/]" if result.failures else "")
+        )
+    return outcome
+
+
+def ingest_table(outcome: IngestOutcome) -> Table:
+    """Rows landed per school and dataset in this run."""
+    tables = sorted({t for r in outcome.results for t in r.rows})
+    grid = Table(title="Rows landed this run (raw_isams)", show_lines=False)
+    grid.add_column("dataset")
+    for r in outcome.results:
+        grid.add_column(r.school, justify="right")
+    for t in tables:
+        grid.add_row(t, *[f"{r.rows.get(t, 0):,}" for r in outcome.results])
+    return grid
+
+
+def build(warehouse: Path, console: Console, *, target: str = "duckdb", select: list[str] | None = None) -> DbtResult:
+    """``dbt build`` (seeds, models, snapshots, tests), echoing progress and failures."""
+
+    def echo(line: str) -> None:
+        if any(k in line for k in ("ERROR", "FAIL", "WARN", "Completed", "Done.", "START sql", "PASS")):
+            console.print(line, markup=False, highlight=False)
+
+    args = ["build"] + (["--select", *select] if select else [])
+    return run_dbt(args, warehouse, target=target, echo=echo)
+
+
+def docs(warehouse: Path, console: Console, *, target: str = "duckdb") -> Path | None:
+    """Generate the dbt docs as one static HTML file; returns its path."""
+    result = run_dbt(["docs", "generate", "--static"], warehouse, target=target)
+    path = artifacts_dir(warehouse) / "target" / "static_index.html"
+    if not result.ok or not path.exists():
+        console.print("[red]dbt docs generate failed[/]")
+        return None
+    return path
+
+
+def run_nightly(settings: Settings, today: date, console: Console, *, transport=None) -> int:
+    """Ingest, build, document; return the process exit code."""
+    with warehouse_lock(settings.warehouse):
+        console.rule(f"schoolwh nightly · {len(settings.schools)} school(s) · {today.isoformat()}")
+        outcome = ingest_all(settings, today, console, transport=transport)
+        if outcome.results:
+            console.print(ingest_table(outcome))
+        console.rule("dbt build")
+        built = build(settings.warehouse, console)
+        docs_path = docs(settings.warehouse, console) if built.ok or built.statuses else None
+    console.rule("Summary")
+    console.print(f"Warehouse: {settings.warehouse}")
+    if docs_path:
+        console.print(f"Docs:      {docs_path}")
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(built.statuses.items())) or "no results"
+    console.print(f"dbt build: {statuses}")
+    for line in built.failures:
+        console.print(f"[red]  ✗ {line}[/]", markup=True, highlight=False)
+    for line in outcome.errors:
+        console.print(f"[red]  ✗ {line}[/]", highlight=False)
+    if not outcome.ok:
+        console.print(f"[bold red]FAILED[/]: {len(outcome.errors)} ingestion problem(s); data already loaded is kept.")
+        return EXIT_INGEST_FAILED
+    if not built.ok:
+        console.print("[bold red]FAILED[/]: dbt build reported errors (see above).")
+        return EXIT_BUILD_FAILED
+    console.print("[bold green]OK[/]: every school ingested, warehouse built and tested.")
+    return EXIT_OK
