@@ -20,6 +20,8 @@ for _key, _value in {
     "GX_ANALYTICS_ENABLED": "False",
 }.items():  # telemetry off before any tool is imported
     os.environ[_key] = _value
+# dlt warns at length about optional fields no school has sent yet; staging types them, so only errors show.
+os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
 from rich.console import Console  # noqa: E402
 

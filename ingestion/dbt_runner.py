@@ -10,7 +10,7 @@ import json
 import os
 import subprocess
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,7 @@ class DbtResult:
     returncode: int
     statuses: Counter = field(default_factory=Counter)  # node status -> count, from run_results.json
     failures: list[str] = field(default_factory=list)  # "test not_null_x: Got 3 results" lines
+    tail: list[str] = field(default_factory=list)  # last output lines: the reason when dbt fails early
 
     @property
     def ok(self) -> bool:
@@ -84,6 +85,7 @@ def run_dbt(
 ) -> DbtResult:
     """Run ``dbt <args>`` in the project; ``echo`` receives each (redacted) output line."""
     out = artifacts_dir(warehouse)
+    (out / "target" / "run_results.json").unlink(missing_ok=True)  # never summarise a previous run
     cmd = [
         *_dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(out / "target"), "--log-path", str(out / "logs"),
@@ -93,10 +95,15 @@ def run_dbt(
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
     )
     assert proc.stdout is not None
-    for line in proc.stdout:
+    tail: deque[str] = deque(maxlen=30)
+    for raw in proc.stdout:
+        line = redact(raw.rstrip("\n"))
+        tail.append(line)
         if echo:
-            echo(redact(line.rstrip("\n")))
-    result = DbtResult(command=" ".join(args), returncode=proc.wait())
+            echo(line)
+    result = DbtResult(command=" ".join(args), returncode=proc.wait(), tail=list(tail))
     if args and args[0] in ("build", "run", "test", "seed", "snapshot"):
         _summarise(result, warehouse)
+    if not result.ok and not result.failures:
+        result.failures.append("dbt stopped before running any node:\n" + "\n".join(result.tail))
     return result
