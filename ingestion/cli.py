@@ -26,7 +26,7 @@ os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 from rich.console import Console  # noqa: E402
 
 from ingestion import config as cfg  # noqa: E402
-from ingestion import nightly  # noqa: E402
+from ingestion import nightly, runlog  # noqa: E402
 
 console = Console(highlight=False)
 
@@ -53,11 +53,37 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     only = {c.lower() for c in args.school} if args.school else None
     with nightly.warehouse_lock(settings.warehouse):
         outcome = nightly.ingest_all(settings, args.today, console, only=only)
-    if outcome.results:
+    if outcome.runs:
         console.print(nightly.ingest_table(outcome))
     for line in outcome.errors:
         console.print(f"[red]✗ {line}[/]")
     return nightly.EXIT_OK if outcome.ok else nightly.EXIT_INGEST_FAILED
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    if args.date_to < args.date_from:
+        raise cfg.ConfigError(f"--to {args.date_to} is before --from {args.date_from}")
+    settings = _settings(args)
+    codes = {s.code.lower() for s in settings.schools}
+    if args.school.lower() not in codes:
+        raise cfg.ConfigError(f"school {args.school} is not in the schools file (known: {', '.join(sorted(codes))})")
+    with nightly.warehouse_lock(settings.warehouse):
+        outcome = nightly.ingest_all(
+            settings, args.today, console, only={args.school.lower()}, datasets=["registration_statuses"],
+            backfill=(args.date_from, args.date_to), command="backfill",
+        )
+    for line in outcome.errors:
+        console.print(f"[red]✗ {line}[/]")
+    return nightly.EXIT_OK if outcome.ok else nightly.EXIT_INGEST_FAILED
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    warehouse = cfg.warehouse_path(args.warehouse)
+    if not warehouse.exists():
+        raise cfg.ConfigError(f"no warehouse at {warehouse}: run schoolwh nightly (or make demo) first")
+    console.print(nightly.status_table(warehouse, args.today))
+    healthy = all(h.healthy for h in runlog.health(warehouse))
+    return nightly.EXIT_OK if healthy else nightly.EXIT_INGEST_FAILED
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -177,6 +203,17 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--school", action="append", metavar="CODE", help="only this school (repeatable)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("backfill", help="re-ingest one school's registration statuses for a date window")
+    _common(p)
+    p.add_argument("--school", required=True, metavar="CODE", help="the school's code")
+    p.add_argument("--from", dest="date_from", required=True, type=_date, metavar="DATE", help="first date (inclusive)")
+    p.add_argument("--to", dest="date_to", required=True, type=_date, metavar="DATE", help="last date (inclusive)")
+    p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("status", help="per-school health: last load, last success, register freshness, failures")
+    _common(p, schools=False)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("build", help="dbt build: seeds, models, snapshots and tests")
     _common(p, schools=False, today=False)

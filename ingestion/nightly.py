@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from ingestion import runlog
 from ingestion.config import Settings, default_register_start
 from ingestion.dbt_runner import DbtResult, artifacts_dir, run_dbt
 from ingestion.redact import install_log_redaction, register_secret
@@ -63,7 +64,7 @@ def pipelines_dir(warehouse: Path) -> Path:
 
 @dataclass
 class IngestOutcome:
-    results: list = field(default_factory=list)  # SchoolIngestResult per school that ran
+    runs: list[SchoolRun] = field(default_factory=list)  # one per school attempted
     errors: list[str] = field(default_factory=list)  # one line per failed school/dataset
 
     @property
@@ -77,20 +78,29 @@ def ingest_all(
     console: Console,
     *,
     only: set[str] | None = None,
+    datasets: list[str] | None = None,
+    backfill: tuple[date, date] | None = None,
+    command: str = "ingest",
     transport=None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> IngestOutcome:
-    """Load every configured school (or ``only`` those codes); a failing school never stops the others."""
+    """Load every configured school (or ``only`` those codes); a failing school never stops the others.
+
+    Writes one run-log row per school and dataset to ``ops.run_log``.
+    """
     from ingestion.isams.source import ingest_school  # dlt import is slow; only when ingesting
 
     install_log_redaction()
     outcome = IngestOutcome()
+    run_id, started_at = runlog.new_run_id(), datetime.now()
     register_start = settings.register_start or default_register_start(today)
     for school in settings.schools:
         if only and school.code.lower() not in only:
             continue
         for secret in school.secrets():
             register_secret(secret)
+        run = runlog.SchoolRun(school.code)
+        outcome.runs.append(run)
         started = time.monotonic()
         with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {school.base_url} ..."):
             try:
@@ -98,34 +108,52 @@ def ingest_all(
                     school, settings.warehouse, pipelines_dir(settings.warehouse),
                     register_start=register_start, today=today,
                     window_days=settings.window_days, lookback_days=settings.lookback_days,
-                    transport=transport, sleep=sleep,
+                    datasets=datasets, backfill=backfill, transport=transport, sleep=sleep,
                 )
             except Exception as exc:  # a destination/load failure: name the school, keep going
-                outcome.errors.append(f"school {school.code}: load failed: {exc}")
-                console.print(f"[red]✗ {school.code}[/]: load failed: {exc}")
-                continue
-        outcome.results.append(result)
-        for failure in result.failures:
-            outcome.errors.append(str(failure))
-        rows = sum(result.rows.values())
-        mark = "[green]✓[/]" if not result.failures else "[yellow]![/]"
+                run.errors["*"] = f"school {school.code}: load failed: {exc}"
+            else:
+                run.rows, run.retries = dict(result.rows), result.retries
+                for failure in result.failures:
+                    previous = run.errors.get(failure.dataset)
+                    run.errors[failure.dataset] = f"{previous}; {failure.error}" if previous else failure.error
+        run.duration_seconds = time.monotonic() - started
+        outcome.errors.extend(run.errors.values())
+        mark = "[green]✓[/]" if run.ok else "[red]✗[/]"
         console.print(
-            f"{mark} {school.code}: {rows:,} rows in {len(result.rows)} tables, "
-            f"{result.retries} retries, {time.monotonic() - started:.1f}s"
-            + (f", [red]{len(result.failures)} dataset(s) failed[/]" if result.failures else "")
+            f"{mark} {school.code}: {sum(run.rows.values()):,} rows in {len(run.rows)} tables, "
+            f"{run.retries} retries, {run.duration_seconds:.1f}s"
+            + (f", [red]{len(run.errors)} dataset(s) failed[/]" if run.errors else "")
         )
+    runlog.write(settings.warehouse, run_id, command, started_at, outcome.runs)
     return outcome
 
 
 def ingest_table(outcome: IngestOutcome) -> Table:
     """Rows landed per school and dataset in this run."""
-    tables = sorted({t for r in outcome.results for t in r.rows})
+    tables = sorted({t for r in outcome.runs for t in r.rows} | {t for r in outcome.runs for t in r.errors if t != "*"})
     grid = Table(title="Rows landed this run (raw_isams)", show_lines=False)
     grid.add_column("dataset")
-    for r in outcome.results:
+    for r in outcome.runs:
         grid.add_column(r.school, justify="right")
     for t in tables:
-        grid.add_row(t, *[f"{r.rows.get(t, 0):,}" for r in outcome.results])
+        grid.add_row(t, *[("[red]failed[/]" if t in r.errors else f"{r.rows.get(t, 0):,}") for r in outcome.runs])
+    return grid
+
+
+def status_table(warehouse: Path, today: date) -> Table:
+    """Per-school health: last load, last success, freshness of registers, failing datasets."""
+    grid = Table(title=f"School health · {warehouse.name}")
+    for column in ("school", "last run", "last success", "latest register", "failing datasets", "status"):
+        grid.add_column(column)
+    for h in runlog.health(warehouse):
+        stale = h.latest_register_date is None or (today - date.fromisoformat(h.latest_register_date)).days > 7
+        state = "[green]ok[/]" if h.healthy and not stale else ("[yellow]stale[/]" if h.healthy else "[red]failing[/]")
+        grid.add_row(
+            h.school_code, f"{h.last_run_at:%Y-%m-%d %H:%M}" if h.last_run_at else "never",
+            f"{h.last_success_at:%Y-%m-%d %H:%M}" if h.last_success_at else "[red]never[/]",
+            h.latest_register_date or "none", h.failing_datasets or "", state,
+        )
     return grid
 
 
@@ -154,8 +182,8 @@ def run_nightly(settings: Settings, today: date, console: Console, *, transport=
     """Ingest, build, document; return the process exit code."""
     with warehouse_lock(settings.warehouse):
         console.rule(f"schoolwh nightly · {len(settings.schools)} school(s) · {today.isoformat()}")
-        outcome = ingest_all(settings, today, console, transport=transport)
-        if outcome.results:
+        outcome = ingest_all(settings, today, console, command="nightly", transport=transport)
+        if outcome.runs:
             console.print(ingest_table(outcome))
         console.rule("dbt build")
         built = build(settings.warehouse, console)
@@ -170,6 +198,7 @@ def run_nightly(settings: Settings, today: date, console: Console, *, transport=
         console.print(f"[red]  ✗ {line}[/]", markup=True, highlight=False)
     for line in outcome.errors:
         console.print(f"[red]  ✗ {line}[/]", highlight=False)
+    console.print(status_table(settings.warehouse, today))
     if not outcome.ok:
         console.print(f"[bold red]FAILED[/]: {len(outcome.errors)} ingestion problem(s); data already loaded is kept.")
         return EXIT_INGEST_FAILED

@@ -179,12 +179,17 @@ def _batch_resource(ds: BatchDataset, school: SchoolConfig, client: IsamsClient,
 def _registers_resource(
     ds: BatchDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard,
     register_start: date, today: date, window_days: int, lookback_days: int,
+    backfill: tuple[date, date] | None = None,
 ) -> Any:
     def marks() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
-        last = state.get("last_date")
-        start = register_start_for_run(date.fromisoformat(last) if last else None, register_start, lookback_days)
-        for window in register_windows(start, today + timedelta(days=1), window_days):
+        if backfill:  # an explicit window (inclusive) re-read on request; the nightly state is left alone
+            start, end, state = backfill[0], backfill[1] + timedelta(days=1), {}
+        else:
+            last = state.get("last_date")
+            start = register_start_for_run(date.fromisoformat(last) if last else None, register_start, lookback_days)
+            end = today + timedelta(days=1)
+        for window in register_windows(start, end, window_days):
             table = guard.run(
                 "batch", ds.name, lambda w=window: registers_table(items(client.batch([ds], w), ds), school.code),
                 window=f"{window[0]}..{window[1]}",
@@ -234,6 +239,7 @@ def isams_source(
     window_days: int = 14,
     lookback_days: int = 14,
     failures: list | None = None,
+    backfill: tuple[date, date] | None = None,
 ) -> DltSource:
     """One school's iSAMS data: a resource per Batch dataset, plus the REST code lists when configured."""
     wanted = set(datasets) if datasets is not None else None
@@ -247,7 +253,7 @@ def isams_source(
             continue
         if ds.windowed:
             resources.append(_registers_resource(
-                ds, school, client, guard, register_start, today, window_days, lookback_days
+                ds, school, client, guard, register_start, today, window_days, lookback_days, backfill
             ))
         else:
             resources.append(_batch_resource(ds, school, client, guard))
@@ -286,6 +292,7 @@ def ingest_school(
     datasets: Sequence[str] | None = None,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    backfill: tuple[date, date] | None = None,
 ) -> SchoolIngestResult:
     """Load one school with its own pipeline (own state, own failures). API failures are in the result."""
     # Arrow tables (the registers) skip dlt's row normaliser; ask it to stamp _dlt_load_id anyway so that
@@ -302,6 +309,7 @@ def ingest_school(
         source = isams_source(
             school, client, datasets=datasets, register_start=register_start, today=today,
             window_days=window_days, lookback_days=lookback_days, failures=result.failures,
+            backfill=backfill,
         )
         try:
             pipeline.run(source).raise_on_failed_jobs()

@@ -1,0 +1,126 @@
+"""The run log (``ops.run_log``) and the per-school health view behind ``schoolwh status``.
+
+Every ingest writes one row per school and dataset (rows landed, outcome, error) plus one row per school
+with dataset ``*`` (retries, duration, overall outcome), so a school's data manager can see when their data
+last loaded and what failed, without reading logs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+DDL = """
+create schema if not exists ops;
+create table if not exists ops.run_log (
+    run_id varchar not null,
+    command varchar not null,
+    started_at timestamp not null,
+    finished_at timestamp not null,
+    school_code varchar not null,
+    dataset varchar not null,          -- '*' = the school as a whole
+    rows_landed bigint,
+    http_retries integer,
+    duration_seconds double,
+    outcome varchar not null,          -- 'ok' | 'failed'
+    error varchar                      -- redacted; names school and dataset
+);
+"""
+
+
+@dataclass
+class SchoolRun:
+    """What one school's ingest did in one run (filled by ``nightly.ingest_all``)."""
+
+    school: str
+    rows: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # dataset ('*' for the whole school) -> error
+    retries: int = 0
+    duration_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def write(warehouse: Path, run_id: str, command: str, started_at: datetime, runs: list[SchoolRun]) -> None:
+    """Append this run's rows; the log is append-only, so history of every night is kept."""
+    finished_at = datetime.now()
+    rows = []
+    for run in runs:
+        for dataset in sorted(set(run.rows) | (set(run.errors) - {"*"})):
+            error = run.errors.get(dataset)
+            rows.append((run_id, command, started_at, finished_at, run.school, dataset, run.rows.get(dataset, 0),
+                         None, None, "failed" if error else "ok", error))
+        rows.append((run_id, command, started_at, finished_at, run.school, "*", sum(run.rows.values()),
+                     run.retries, round(run.duration_seconds, 3), "ok" if run.ok else "failed",
+                     "; ".join(f"{k}: {v}" if k != "*" else v for k, v in run.errors.items()) or None))
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(DDL)
+        if rows:
+            con.executemany("insert into ops.run_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+STATUS_SQL = """
+with school_runs as (
+    select * from ops.run_log where dataset = '*'
+),
+last_run as (
+    select school_code, max(finished_at) as last_run_at from school_runs group by 1
+),
+last_ok as (
+    select school_code, max(finished_at) as last_success_at from school_runs where outcome = 'ok' group by 1
+),
+failing as (
+    select r.school_code, string_agg(r.dataset, ', ' order by r.dataset) as failing_datasets
+    from ops.run_log r join last_run l on l.school_code = r.school_code and l.last_run_at = r.finished_at
+    where r.outcome = 'failed' and r.dataset <> '*'
+    group by 1
+)
+select l.school_code, l.last_run_at, o.last_success_at, f.failing_datasets
+from last_run l left join last_ok o using (school_code) left join failing f using (school_code)
+order by 1
+"""
+
+
+@dataclass(frozen=True)
+class SchoolHealth:
+    school_code: str
+    last_run_at: datetime | None
+    last_success_at: datetime | None
+    failing_datasets: str | None
+    latest_register_date: str | None
+
+    @property
+    def healthy(self) -> bool:
+        return self.last_success_at is not None and self.last_success_at == self.last_run_at
+
+
+def health(warehouse: Path) -> list[SchoolHealth]:
+    """Per-school health from the run log and the registers actually landed."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        has_log = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'ops' and table_name = 'run_log'"
+        ).fetchall()[0][0]
+        if not has_log:
+            return []
+        rows = con.execute(STATUS_SQL).fetchall()
+        latest: dict[str, str] = {}
+        has_registers = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw_isams' and table_name = 'registration_statuses'"
+        ).fetchall()[0][0]
+        if has_registers:
+            latest = dict(con.execute(
+                "select school_code, max(substr(registration_date_time, 1, 10)) "
+                "from raw_isams.registration_statuses group by 1"
+            ).fetchall())
+    return [SchoolHealth(code, run_at, ok_at, failing, latest.get(code)) for code, run_at, ok_at, failing in rows]

@@ -1,0 +1,135 @@
+{#-
+  Attendance rules for schoolwh: the one place where thresholds, rates and "today" are turned into SQL.
+  Every macro returns a SQL expression and works on DuckDB and PostgreSQL.
+  Methodology: /work/shared/reference/attendance-methodology.md (DfE "A guide to absence statistics").
+-#}
+
+
+{#-
+  is_absentee(absence_sessions, possible_sessions, threshold) -> SQL boolean expression.
+
+  True when the enrolment missed at least `threshold` per cent of its OWN possible sessions (inclusive,
+  as DfE: "miss 10 per cent or more"). Compared on integer counts, never on a rounded rate:
+      possible > 0 and absence * 100 >= possible * threshold
+  so exactly 10% (38 of 380) is a persistent absentee and 37 of 380 (9.74%) is not.
+  Enrolments with zero possible sessions are never absentees (DfE excludes them). A null count gives null.
+  `threshold` is a number (or a SQL expression); a literal outside 0..100 is a compile error.
+-#}
+{% macro is_absentee(absence_sessions, possible_sessions, threshold) -%}
+    {%- if threshold is none or threshold == '' -%}
+        {{ exceptions.raise_compiler_error("is_absentee(): threshold is required") }}
+    {%- endif -%}
+    {%- if threshold is number and (threshold < 0 or threshold > 100) -%}
+        {{ exceptions.raise_compiler_error("is_absentee(): threshold must be a percentage between 0 and 100, got " ~ threshold) }}
+    {%- endif -%}
+    ({{ possible_sessions }} > 0 and {{ absence_sessions }} * 100 >= {{ possible_sessions }} * {{ threshold }})
+{%- endmacro %}
+
+
+{#- Persistent absentee: missed >= var('persistent_absence_threshold') % (default 10) of possible sessions. -#}
+{% macro is_persistent_absentee(absence_sessions, possible_sessions) -%}
+    {{ is_absentee(absence_sessions, possible_sessions, var('persistent_absence_threshold')) }}
+{%- endmacro %}
+
+
+{#- Severe absentee: missed >= var('severe_absence_threshold') % (default 50) of possible sessions. -#}
+{% macro is_severe_absentee(absence_sessions, possible_sessions) -%}
+    {{ is_absentee(absence_sessions, possible_sessions, var('severe_absence_threshold')) }}
+{%- endmacro %}
+
+
+{#-
+  rate_pct(numerator, denominator, dp=2) -> SQL numeric expression: 100 * numerator / denominator,
+  rounded half-up to `dp` decimal places (DfE publishes with round_five_up), typed numeric(18, dp).
+  Null when the denominator is 0 or null. Rate of sums, not mean of rates: pass sum(...) / sum(...).
+
+      {{ rate_pct('sum(absence_sessions)', 'sum(possible_sessions)') }}  -- 38 / 380 -> 10.00
+
+  The rounding is exact for non-negative rates on both databases: DuckDB divides decimals in double
+  precision, so round(1.005, 2) would give 1.00 there; floor(x * 10^dp + 0.5) does not have that problem.
+-#}
+{% macro rate_pct(numerator, denominator, dp=2) -%}
+    {%- if dp is not number or dp < 0 or dp > 6 or dp != dp | int -%}
+        {{ exceptions.raise_compiler_error("rate_pct(): dp must be an integer between 0 and 6, got " ~ dp) }}
+    {%- endif -%}
+    {%- set scale = 10 ** (dp | int) -%}
+    case
+        when {{ denominator }} is null or {{ denominator }} = 0 then null
+        else cast(
+            floor(cast({{ numerator }} as numeric(38, 6)) * {{ 100 * scale }} / {{ denominator }} + 0.5) / {{ scale }}
+            as numeric(18, {{ dp | int }})
+        )
+    end
+{%- endmacro %}
+
+
+{#-
+  as_of_date() -> SQL date expression: the date the warehouse is "as of".
+
+  var('as_of_date') as an ISO date ('2025-07-18'), or current_date when the var is null/empty/'today'.
+  Use it instead of a bare current_date so tests and rebuilds can pin time:
+      dbt build --vars '{as_of_date: "2025-07-18"}'
+  A value that is not a real ISO date is a compile error.
+-#}
+{% macro as_of_date() -%}
+    {%- set raw = var('as_of_date', none) -%}
+    {%- if raw is none or (raw | string | trim | lower) in ['', 'none', 'null', 'today', 'current_date'] -%}
+        current_date
+    {%- else -%}
+        cast('{{ schoolwh_iso_date(raw, "as_of_date") }}' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+  dfe_code_set_for(session_date) -> SQL varchar expression: which DfE register code set applies to a
+  session on `session_date`: '2024' on or after var('dfe_2024_codes_from') (2024-08-19), else 'pre_2024'.
+  Join marks to seeds/dfe_attendance_codes on (dfe_code, code_set), or equivalently on
+  dfe_code and session_date between valid_from and coalesce(valid_to, <far future>).
+-#}
+{% macro dfe_code_set_for(session_date) -%}
+    case
+        when {{ session_date }} >= cast('{{ schoolwh_iso_date(var("dfe_2024_codes_from"), "dfe_2024_codes_from") }}' as date)
+            then '2024'
+        else 'pre_2024'
+    end
+{%- endmacro %}
+
+
+{#- Helper: validate a var holding an ISO date (string or YAML date) and return it as 'YYYY-MM-DD'. -#}
+{% macro schoolwh_iso_date(value, name) -%}
+    {%- set text = value | string | trim -%}
+    {%- set ns = namespace(parsed=none) -%}
+    {%- if modules.re.match('^\d{4}-\d{2}-\d{2}$', text) -%}
+        {%- set ns.parsed = modules.datetime.datetime.strptime(text, '%Y-%m-%d') -%}
+    {%- endif -%}
+    {%- if ns.parsed is none -%}
+        {{ exceptions.raise_compiler_error("var('" ~ name ~ "') must be an ISO date 'YYYY-MM-DD', got: " ~ value) }}
+    {%- endif -%}
+    {{- ns.parsed.strftime('%Y-%m-%d') -}}
+{%- endmacro %}
+
+
+{#-
+  is_suppressed_cohort(enrolments) -> SQL boolean: true when a published cohort has fewer than
+  var('min_cohort_size') enrolments, so a mart can blank its figures (small-number suppression).
+  Always false when min_cohort_size is 0 (the default: suppression off).
+      case when {{ is_suppressed_cohort('count(*)') }} then null else {{ rate_pct('sum(a)', 'sum(p)') }} end
+-#}
+{% macro is_suppressed_cohort(enrolments) -%}
+    {%- set n = var('min_cohort_size', 0) | int -%}
+    {%- if n <= 0 -%}
+        false
+    {%- else -%}
+        ({{ enrolments }} < {{ n }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+  attendance_lookback_start() -> SQL date: as_of_date() minus var('attendance_lookback_days') (default 14).
+  Marks on or after this date may still be amended by the school, so recent-window models reprocess them.
+-#}
+{% macro attendance_lookback_start() -%}
+    ({{ as_of_date() }} - {{ var('attendance_lookback_days', 14) | int }})
+{%- endmacro %}
