@@ -13,11 +13,9 @@ import pytest
 from ingestion.isams.datasets import BY_NAME, BatchDataset
 from ingestion.isams.jsonnet import xml_to_jsonnet
 from ingestion.isams.quirks import flatten, items, parse_error_body
+from tests.python.conftest import shared_fixtures
 
-FIXTURES = Path(
-    os.environ.get("SCHOOLWH_SHARED_FIXTURES")
-    or Path(__file__).resolve().parents[2].parent / "shared/fixtures/isams-batch-samples"
-)
+FIXTURES = shared_fixtures()
 PASTORAL = BatchDataset("pastoral_tutors", "School_GetPastoralTutors", ("SchoolManager", "PastoralTutors", "StaffMember"), "@Id", True)
 SIBLINGS = BatchDataset("siblings", "Pupil_GetSiblings", ("PupilManager", "Pupils", "Pupil"), "@Id", True)
 
