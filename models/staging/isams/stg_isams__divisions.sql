@@ -1,0 +1,12 @@
+{#- One row per school division version per school (dlt scd2). -#}
+{%- set raw = source('isams', 'divisions') -%}
+{%- set cols = staging_columns_of(raw) -%}
+
+select
+    {{ staging_field(cols, 'school_code') }} as school_code,
+    {{ staging_field(cols, 'id', 'integer') }} as division_id,
+    {{ staging_field(cols, 'name') }} as division_name,
+    {{ staging_field(cols, 'code') }} as division_code,
+    {{ staging_scd2_columns(cols) }},
+    {{ staging_loaded_at(cols) }} as loaded_at
+from {{ staging_from(raw, cols) }} as source_rows

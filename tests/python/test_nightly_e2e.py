@@ -1,0 +1,121 @@
+"""End to end: the real CLI against the sandbox, twice, into a temporary DuckDB warehouse.
+
+One small synthetic group (3 schools) is ingested and built once per module; the tests then check what a
+nightly operator relies on: every dataset landed for every school, a rerun changes no counts, a bad key
+fails loudly without touching the warehouse, and no secret leaks into output, logs or tables.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingestion.demo import write_sandbox_config
+from ingestion.isams.datasets import BATCH_DATASETS
+from ingestion.sandbox.server import SandboxServer
+from ingestion.sandbox.synthetic import generate_group
+
+TODAY = date(2026, 11, 20)
+SCHOOLWH = Path(sys.executable).parent / "schoolwh"
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SCHOOLWH), *args], env=env, capture_output=True, text=True, timeout=900)
+
+
+def _counts(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw_isams', 'staging') and table_name not like '\\_dlt%' escape '\\'"
+        ).fetchall()
+        return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in tables}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    group = generate_group(seed=7, n_schools=3, pupils_per_school=25, today=TODAY)
+    with SandboxServer(group) as server:
+        schools_file, _, secrets = write_sandbox_config(group, server.url, root / "config")
+        env = {**os.environ, **secrets, "SCHOOLWH_WAREHOUSE": str(root / "wh" / "schoolwh.duckdb")}
+        args = ["nightly", "--schools", str(schools_file), "--today", TODAY.isoformat()]
+        first = _run(args, env)
+        counts_first = _counts(root / "wh" / "schoolwh.duckdb")
+        second = _run(args, env)
+        counts_second = _counts(root / "wh" / "schoolwh.duckdb")
+        yield {
+            "root": root, "group": group, "server": server, "env": env, "schools_file": schools_file,
+            "warehouse": root / "wh" / "schoolwh.duckdb", "runs": (first, second),
+            "counts": (counts_first, counts_second), "secrets": secrets,
+        }
+
+
+def test_nightly_succeeds_and_lands_every_dataset_for_every_school(built):
+    first, second = built["runs"]
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        for dataset in BATCH_DATASETS:
+            rows = con.execute(
+                f"select school_code, count(*) from raw_isams.{dataset.name} group by 1"
+            ).fetchall()
+            assert {code for code, n in rows if n > 0} == {s.code for s in built["group"].schools}, dataset.name
+
+
+def test_second_nightly_changes_no_row_counts(built):
+    first, second = built["counts"]
+    assert first and first == second
+
+
+def test_staging_is_built(built):
+    counts = built["counts"][1]
+    assert counts.get("staging.stg_isams__pupils", 0) > 0
+    assert counts.get("staging.stg_isams__registration_statuses", 0) > 0
+
+
+def test_docs_are_generated_as_one_file(built):
+    assert (built["warehouse"].parent / "dbt" / "target" / "static_index.html").stat().st_size > 10_000
+
+
+def _all_text_in_warehouse(warehouse: Path) -> str:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns "
+            "where data_type = 'VARCHAR'"
+        ).fetchall()
+        chunks = []
+        for schema, table, column in columns:
+            rows = con.execute(f'select distinct "{column}" from "{schema}"."{table}"').fetchall()
+            chunks.extend(str(r[0]) for r in rows)
+        return "\n".join(chunks)
+
+
+def test_no_secret_in_output_logs_or_tables(built):
+    secrets = [v for v in built["secrets"].values() if v]
+    texts = [r.stdout + r.stderr for r in built["runs"]]
+    texts += [p.read_text(errors="ignore") for p in built["root"].rglob("*") if p.is_file()
+              and p.suffix in (".log", ".json", ".html", ".txt") and "config" not in p.parts]
+    texts.append(_all_text_in_warehouse(built["warehouse"]))
+    for secret in secrets:
+        for text in texts:
+            assert secret not in text
+            assert secret.lower() not in text.lower()
+
+
+def test_bad_key_fails_clearly_and_leaves_the_warehouse_untouched(built):
+    before = _counts(built["warehouse"])
+    school = built["group"].schools[0]
+    key_env = f"ISAMS_{school.code.upper()}_API_KEY"
+    env = {**built["env"], key_env: "00000000-0000-0000-0000-000000000000"}
+    result = _run(["ingest", "--schools", str(built["schools_file"]), "--today", TODAY.isoformat()], env)
+    assert result.returncode == 1
+    out = result.stdout + result.stderr
+    assert school.code in out and "pupils" in out and "401" in out
+    assert _counts(built["warehouse"]) == before
