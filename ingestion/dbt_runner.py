@@ -25,6 +25,7 @@ QUIET_ENV = {
     "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
     "RUNTIME__DLTHUB_TELEMETRY": "false",
     "GX_ANALYTICS_ENABLED": "False",
+    "DBT_USE_COLORS": "False",  # plain lines: they are filtered, redacted and logged
 }
 
 

@@ -64,7 +64,9 @@ def pipelines_dir(warehouse: Path) -> Path:
 
 @dataclass
 class IngestOutcome:
-    runs: list[SchoolRun] = field(default_factory=list)  # one per school attempted
+    run_id: str
+    started_at: datetime
+    runs: list[runlog.SchoolRun] = field(default_factory=list)  # one per school attempted
     errors: list[str] = field(default_factory=list)  # one line per failed school/dataset
 
     @property
@@ -91,8 +93,7 @@ def ingest_all(
     from ingestion.isams.source import ingest_school  # dlt import is slow; only when ingesting
 
     install_log_redaction()
-    outcome = IngestOutcome()
-    run_id, started_at = runlog.new_run_id(), datetime.now()
+    outcome = IngestOutcome(run_id=runlog.new_run_id(), started_at=datetime.now())
     register_start = settings.register_start or default_register_start(today)
     for school in settings.schools:
         if only and school.code.lower() not in only:
@@ -125,8 +126,25 @@ def ingest_all(
             f"{run.retries} retries, {run.duration_seconds:.1f}s"
             + (f", [red]{len(run.errors)} dataset(s) failed[/]" if run.errors else "")
         )
-    runlog.write(settings.warehouse, run_id, command, started_at, outcome.runs)
+    runlog.write(settings.warehouse, outcome.run_id, command, outcome.started_at, outcome.runs)
     return outcome
+
+
+def validate(warehouse: Path, outcome: IngestOutcome, today: date, console: Console):
+    """Great Expectations on this run's loads; failing records go to ops.quarantine, staging skips them."""
+    from ingestion.validation import load_ids_since, validate_landed  # GX import is slow
+
+    with console.status("Validating landed data (Great Expectations) ..."):
+        report = validate_landed(
+            warehouse, outcome.run_id, load_ids=load_ids_since(warehouse, outcome.started_at), today=today
+        )
+    console.print(
+        f"{'[green]✓[/]' if report.ok else '[yellow]![/]'} validated {report.rows_checked:,} landed rows: "
+        f"{report.rows_failed:,} quarantined · data docs {report.docs_index}"
+    )
+    if not report.ok:
+        console.print(report.table())
+    return report
 
 
 def ingest_table(outcome: IngestOutcome) -> Table:
@@ -158,14 +176,17 @@ def status_table(warehouse: Path, today: date) -> Table:
 
 
 def build(warehouse: Path, console: Console, *, target: str = "duckdb", select: list[str] | None = None) -> DbtResult:
-    """``dbt build`` (seeds, models, snapshots, tests), echoing progress and failures."""
-
-    def echo(line: str) -> None:
-        if any(k in line for k in ("ERROR", "FAIL", "WARN", "Completed", "Done.", "START sql", "PASS")):
-            console.print(line, markup=False, highlight=False)
-
+    """``dbt build`` (seeds, models, tests) with a progress line; prints only problems and the tally."""
     args = ["build"] + (["--select", *select] if select else [])
-    return run_dbt(args, warehouse, target=target, echo=echo)
+    with console.status("dbt build ...") as status:
+
+        def echo(line: str) -> None:
+            if " of " in line and ("START" in line or "PASS" in line or "OK created" in line):
+                status.update(f"dbt build: {line.split(maxsplit=1)[-1][:100]}")
+            elif any(k in line for k in ("ERROR", "FAIL", "WARN", "Done.")):
+                console.print(line, markup=False, highlight=False)
+
+        return run_dbt(args, warehouse, target=target, echo=echo)
 
 
 def docs(warehouse: Path, console: Console, *, target: str = "duckdb") -> Path | None:
@@ -185,6 +206,7 @@ def run_nightly(settings: Settings, today: date, console: Console, *, transport=
         outcome = ingest_all(settings, today, console, command="nightly", transport=transport)
         if outcome.runs:
             console.print(ingest_table(outcome))
+        report = validate(settings.warehouse, outcome, today, console)
         console.rule("dbt build")
         built = build(settings.warehouse, console)
         docs_path = docs(settings.warehouse, console) if built.ok or built.statuses else None
@@ -198,6 +220,11 @@ def run_nightly(settings: Settings, today: date, console: Console, *, transport=
         console.print(f"[red]  ✗ {line}[/]", markup=True, highlight=False)
     for line in outcome.errors:
         console.print(f"[red]  ✗ {line}[/]", highlight=False)
+    if not report.ok:
+        console.print(
+            f"[yellow]! {report.rows_failed:,} record(s) quarantined[/] (table above; reasons in ops.quarantine). "
+            "They stay in raw_isams and out of staging until corrected in iSAMS; the next run picks them up."
+        )
     console.print(status_table(settings.warehouse, today))
     if not outcome.ok:
         console.print(f"[bold red]FAILED[/]: {len(outcome.errors)} ingestion problem(s); data already loaded is kept.")

@@ -59,12 +59,34 @@
 {#-
   The FROM target for a raw table: the relation itself, or an empty row source when the table is missing
   (every column of such a model is then a typed null, see staging_field). Always give it an alias.
+
+  Records that failed validation at landing (ingestion/validation: ops.quarantined_records, written by
+  the nightly job between dlt and dbt) are left out here, once for every staging model: `key` is the
+  dataset's record id column (`id`; `person_id` for contacts). Until validation has run once, or for a
+  table without that column, nothing is filtered.
 -#}
-{% macro staging_from(relation, cols) -%}
+{% macro staging_from(relation, cols, key='id') -%}
     {%- if cols is not none and cols | length == 0 -%}
         (select 1 as no_raw_table where 1 = 0)
-    {%- else -%}
+    {%- elif cols is none or (key | lower) not in cols -%}
         {{ relation }}
+    {%- else -%}
+        {%- set quarantine = adapter.get_relation(
+            database=relation.database, schema='ops', identifier='quarantined_records'
+        ) -%}
+        {%- if quarantine is none -%}
+            {{ relation }}
+        {%- else -%}
+            (
+                select kept.* from {{ relation }} as kept
+                where not exists (
+                    select 1 from {{ quarantine }} as q
+                    where q.school_code = kept.school_code
+                      and q.dataset = '{{ relation.identifier }}'
+                      and q.record_id = cast(kept.{{ key }} as {{ dbt.type_string() }})
+                )
+            )
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 

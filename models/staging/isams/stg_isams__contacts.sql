@@ -22,4 +22,4 @@ select
     {{ staging_field(cols, 'address__postcode') }} as address_postcode,
     {{ staging_scd2_columns(cols) }},
     {{ staging_loaded_at(cols) }} as loaded_at
-from {{ staging_from(raw, cols) }} as source_rows
+from {{ staging_from(raw, cols, key='person_id') }} as source_rows

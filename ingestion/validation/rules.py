@@ -1,0 +1,136 @@
+"""The landing-boundary rules for every raw iSAMS dataset: the ONE place they are declared.
+
+Columns are the dlt (snake_case) names in ``raw_isams``; every Batch leaf lands as VARCHAR, so "type"
+rules ask whether the text *parses*. ``gx_validate`` turns each ``DatasetRules`` into a GX expectation
+suite named ``raw_isams.<dataset>``; nothing else should restate a rule.
+
+A required column that a table lacks altogether (dlt never creates a column no school has sent) fails on
+every row; an optional column that is absent has nothing to check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"  # iSAMS Batch dates: 2000-11-02T00:00:00, no zone
+TIMESTAMP_SHAPE = "YYYY-MM-DDTHH:MM:SS"
+INTEGER_REGEX = r"^-?[0-9]+$"
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """A sane window for a date column: from ``earliest`` to ``today + days_after_today`` (inclusive)."""
+
+    earliest: date
+    days_after_today: int = 0
+
+    def latest(self, today: date) -> date:
+        return today + timedelta(days=self.days_after_today)
+
+
+@dataclass(frozen=True)
+class DatasetRules:
+    """What a landed row of one dataset must satisfy. Tuples keep the rules hashable and ordered."""
+
+    name: str  # raw table name in raw_isams
+    key: str  # the record id column (unique per school among current rows)
+    scd2: bool = True  # dlt scd2 history: only rows with _dlt_valid_to is null are current
+    required: tuple[str, ...] = ()  # not null (the key is always required)
+    integers: tuple[str, ...] = ()  # text that must parse as a whole number
+    timestamps: tuple[str, ...] = ()  # text that must parse as YYYY-MM-DDTHH:MM:SS
+    accepted: dict[str, tuple[str, ...]] = field(default_factory=dict)  # column -> allowed values
+    ranges: dict[str, DateRange] = field(default_factory=dict)  # timestamp column -> sane window
+    unique: tuple[str, ...] = ()  # unique per school among current rows (the key always is)
+    ordered: tuple[tuple[str, str], ...] = ()  # (earlier, later) timestamp pairs: later >= earlier
+    typed: bool = False  # REST tables: dlt typed the columns already, so only presence/uniqueness apply
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.key, *self.required)))
+
+    @property
+    def unique_columns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.key, *self.unique)))
+
+
+# Values that identify a person: never shown in Data Docs or in quarantine reasons.
+SENSITIVE_COLUMNS: frozenset[str] = frozenset({
+    "forename", "surname", "middlename", "middle_names", "initials", "name_initials", "preferredname",
+    "preferred_name", "fullname", "full_name", "salutation", "title", "dob", "upn", "person_guid",
+    "email_address", "school_email_address", "mobile_number", "mobile", "telephone", "user_code",
+    "user_name", "nationalities", "languages", "ethnicity",
+})
+SENSITIVE_PREFIXES: tuple[str, ...] = ("address__",)
+
+
+def is_sensitive(column: str) -> bool:
+    return column in SENSITIVE_COLUMNS or column.startswith(SENSITIVE_PREFIXES)
+
+
+_GENDER = ("M", "F")
+_FLAG = ("0", "1")
+_SINCE_2000 = date(2000, 1, 1)
+_BOOKED_AHEAD = 3 * 366  # terms and enrolments are entered years ahead
+
+RULES: tuple[DatasetRules, ...] = (
+    DatasetRules(
+        "pupils", "id",
+        required=("school_id", "forename", "surname"),
+        integers=("id", "person_id", "school_id", "nc_year"),
+        timestamps=("dob", "enrolment_date"),
+        accepted={"gender": _GENDER, "pupil_type": ("Boarder", "Day")},
+        ranges={"dob": DateRange(date(1990, 1, 1)), "enrolment_date": DateRange(date(1990, 1, 1), _BOOKED_AHEAD)},
+        unique=("school_id",),  # SchoolId is what registers, set lists and contacts join on
+    ),
+    DatasetRules(
+        "staff", "id",
+        required=("forename", "surname"),
+        integers=("id", "person_id"),
+        timestamps=("dob",),
+        accepted={"gender": _GENDER, "teaching_staff": _FLAG},
+        ranges={"dob": DateRange(date(1920, 1, 1))},
+    ),
+    DatasetRules("contacts", "person_id", integers=("person_id",)),
+    DatasetRules("custom_groups", "id", integers=("id", "category_id", "author_id")),
+    DatasetRules(
+        "custom_group_memberships", "id",
+        required=("pupil_id", "custom_group_id"), integers=("id", "pupil_id", "custom_group_id"),
+    ),
+    DatasetRules(
+        "academic_houses", "id", required=("name",), integers=("id",),
+        accepted={"type": ("Academic", "Boarding"), "sex": ("F", "M", "U")},
+    ),
+    DatasetRules(
+        "boarding_houses", "id", required=("name",), integers=("id",),
+        accepted={"type": ("Academic", "Boarding"), "sex": ("F", "M", "U")},
+    ),
+    DatasetRules("forms", "id", integers=("year_id",)),  # a form's @Id is its name, e.g. "Y0-A"
+    DatasetRules("divisions", "id", integers=("id",)),
+    DatasetRules("year_groups", "id", integers=("id",)),  # @Id is the NC year, may be negative
+    DatasetRules(
+        "terms", "id",
+        required=("start_date", "finish_date"),
+        integers=("id",),
+        timestamps=("start_date", "finish_date"),
+        ranges={"start_date": DateRange(_SINCE_2000, _BOOKED_AHEAD), "finish_date": DateRange(_SINCE_2000, _BOOKED_AHEAD)},
+        ordered=(("start_date", "finish_date"),),
+    ),
+    DatasetRules("departments", "id", integers=("id",)),
+    DatasetRules("teaching_forms", "id", integers=("id", "subject_id")),
+    DatasetRules("teaching_sets", "id", integers=("id", "subject_id", "year_id")),
+    DatasetRules("set_lists", "id", required=("set_id", "pupil_id"), integers=("id", "set_id", "pupil_id")),
+    DatasetRules(
+        "registration_statuses", "id", scd2=False,
+        required=("pupil_id", "registered", "registration_date_time"),
+        integers=("id", "pupil_id", "code"),
+        timestamps=("registration_date_time",),
+        accepted={"registered": _FLAG},
+        ranges={"registration_date_time": DateRange(_SINCE_2000, 1)},
+    ),
+    DatasetRules("absence_codes", "id", scd2=False, required=("code",), typed=True),
+    DatasetRules("present_codes", "id", scd2=False, required=("code",), typed=True),
+    DatasetRules("rest_terms", "id", scd2=False, typed=True),
+)
+
+BY_DATASET: dict[str, DatasetRules] = {r.name: r for r in RULES}
