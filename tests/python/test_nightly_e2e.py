@@ -119,3 +119,58 @@ def test_bad_key_fails_clearly_and_leaves_the_warehouse_untouched(built):
     out = result.stdout + result.stderr
     assert school.code in out and "pupils" in out and "401" in out
     assert _counts(built["warehouse"]) == before
+
+
+def test_status_reports_every_school_healthy(built):
+    result = _run(["status", "--today", TODAY.isoformat()], {**built["env"]})
+    out = result.stdout
+    for school in built["group"].schools:
+        assert school.code in out
+    assert "2026-11-20" in out  # the latest register date landed
+
+
+def test_backfill_rereads_a_window_without_duplicates(built):
+    school = built["group"].schools[1]
+    args = ["backfill", "--school", school.code, "--from", "2026-10-05", "--to", "2026-10-09",
+            "--schools", str(built["schools_file"]), "--today", TODAY.isoformat()]
+    before = _counts(built["warehouse"])["raw_isams.registration_statuses"]
+    result = _run(args, built["env"])
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        (total, distinct), = con.execute(
+            "select count(*), count(distinct (school_code, id)) from raw_isams.registration_statuses"
+        ).fetchall()
+        (last_command, rows), = con.execute(
+            "select command, rows_landed from ops.run_log where dataset = 'registration_statuses' "
+            "order by finished_at desc limit 1"
+        ).fetchall()
+    assert total == distinct == before
+    # one school x 5 school days x 2 sessions x every pupil on roll: at least 2 marks per pupil-day
+    assert last_command == "backfill" and rows >= 5 * 2 * 20
+
+
+def test_a_quarantined_mark_stays_in_raw_but_not_in_staging(built):
+    from ingestion.validation import validate_landed
+
+    warehouse = built["warehouse"]
+    with duckdb.connect(str(warehouse)) as con:
+        (school, mark_id), = con.execute(
+            "select school_code, id from raw_isams.registration_statuses order by school_code, id limit 1"
+        ).fetchall()
+        con.execute("update raw_isams.registration_statuses set registered = '2' where school_code = ? and id = ?",
+                    [school, mark_id])
+    report = validate_landed(warehouse, "e2e-bad-mark", today=TODAY)
+    assert not report.ok
+    result = _run(["build", "--select", "stg_isams__registration_statuses"], built["env"])
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        in_raw = con.execute("select count(*) from raw_isams.registration_statuses where school_code = ? and id = ?",
+                             [school, mark_id]).fetchall()[0][0]
+        in_staging = con.execute(
+            "select count(*) from staging.stg_isams__registration_statuses "
+            "where school_code = ? and registration_status_id = ?", [school, int(mark_id)]
+        ).fetchall()[0][0]
+        reason = con.execute("select reason from ops.quarantine where school_code = ? and record_id = ?",
+                             [school, mark_id]).fetchall()
+    assert (in_raw, in_staging) == (1, 0)
+    assert reason and "registered" in reason[0][0]

@@ -1,0 +1,41 @@
+{#-
+  Academic-year helpers (England: 1 September to 31 August), portable to DuckDB and PostgreSQL.
+
+  academic_year_start(date_expr) -> SQL integer: the calendar year in which the academic year of the date
+  starts (2025-11-20 -> 2025; 2026-03-02 -> 2025). Used only where a date has no term of its own; inside a
+  term the term's school_year wins (see canonical `academic_calendar`).
+
+  academic_year_label(start_year_expr) -> SQL string: '2025/26' for 2025.
+-#}
+{% macro academic_year_start(date_expr) -%}
+    cast(
+        case
+            when extract(month from {{ date_expr }}) >= 9 then extract(year from {{ date_expr }})
+            else extract(year from {{ date_expr }}) - 1
+        end
+    as integer)
+{%- endmacro %}
+
+
+{% macro academic_year_label(start_year_expr) -%}
+    (cast({{ start_year_expr }} as {{ dbt.type_string() }}) || '/'
+        || {{ dbt.right('cast(' ~ start_year_expr ~ ' + 1 as ' ~ dbt.type_string() ~ ')', '2') }})
+{%- endmacro %}
+
+
+{#-
+  attendance_cohort_types() -> list of (cohort_type, SQL expression over a row with the cohort attribute
+  columns year_group, form_code, academic_house, boarding_house, gender). Shared by `cohort_attendance`
+  and `punctuality`, so the two marts slice pupils the same way. A missing attribute is '(unknown)'.
+-#}
+{% macro attendance_cohort_types() -%}
+    {%- set unknown = "'(unknown)'" -%}
+    {{ return([
+        ('whole_school', "'all'"),
+        ('year_group', "coalesce(year_group, " ~ unknown ~ ")"),
+        ('form', "coalesce(form_code, " ~ unknown ~ ")"),
+        ('academic_house', "coalesce(academic_house, " ~ unknown ~ ")"),
+        ('boarding_house', "coalesce(boarding_house, " ~ unknown ~ ")"),
+        ('gender', "coalesce(gender, " ~ unknown ~ ")"),
+    ]) }}
+{%- endmacro %}

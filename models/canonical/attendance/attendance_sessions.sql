@@ -1,0 +1,118 @@
+{#-
+  One row per pupil x school x date x session with a register taken, up to as_of_date().
+  - A mark registered without a code is present: '/' in the morning, '\' in the afternoon.
+  - A coded mark maps through attendance_code_map (per school, per code list) to a DfE code, and the DfE
+    code's meaning is the row of dfe_attendance_codes whose validity window contains the session date
+    (J before 19 Aug 2024 is approved educational activity; J1 from then on is authorised absence).
+  - A code that maps to nothing, or to a DfE code not in force on that date, is category 'unmapped':
+    not a possible session, not attendance, not absence (never silently present).
+  - Registers not taken are not sessions. Two marks for one person, school, date and session (e.g. two
+    records after a re-enrolment): the latest registered_at wins.
+  - Cohort attributes are those of the enrolment on the session date (enrolment_attribute_history).
+-#}
+with marks as (
+    select
+        x.enrolment_key,
+        x.pupil_key,
+        x.person_id,
+        r.school_code,
+        r.mis_pupil_id,
+        r.registration_status_id,
+        r.session_date,
+        r.session,
+        r.registered_at,
+        r.isams_code_id,
+        r.code_list,
+        row_number() over (
+            partition by x.enrolment_key, r.session_date, r.session
+            order by r.registered_at desc, r.registration_status_id desc
+        ) as mark_rank
+    from {{ ref('stg_isams__registration_statuses') }} as r
+    inner join {{ ref('pupil_identity_xref') }} as x
+        on x.school_code = r.school_code and x.mis_pupil_id = r.mis_pupil_id
+    where r.is_register_taken
+        and r.session_date <= {{ as_of_date() }}
+),
+
+coded as (
+    select
+        m.*,
+        case
+            when m.isams_code_id is null then case when m.session = 'AM' then '/' else '\' end
+            else c.isams_code
+        end as isams_code,
+        case
+            when m.isams_code_id is null then case when m.session = 'AM' then '/' else '\' end
+            else c.dfe_code
+        end as mapped_dfe_code,
+        case when m.isams_code_id is null then 'registered_without_code' else coalesce(c.mapping_source, 'none') end
+            as mapping_source
+    from marks as m
+    left join {{ ref('attendance_code_map') }} as c
+        on c.school_code = m.school_code
+        and c.code_list = m.code_list
+        and c.isams_code_id = m.isams_code_id
+    where m.mark_rank = 1
+),
+
+with_dfe as (
+    select
+        c.*,
+        d.dfe_code,
+        d.code_set,
+        d.category,
+        d.is_possible_session,
+        d.is_attendance,
+        d.is_absence,
+        d.is_late,
+        d.counts_as_late
+    from coded as c
+    left join {{ ref('dfe_attendance_codes') }} as d
+        on d.dfe_code = c.mapped_dfe_code
+        and c.session_date >= d.valid_from
+        and (d.valid_to is null or c.session_date <= d.valid_to)
+)
+
+select
+    {{ surrogate_key(['s.enrolment_key', 's.session_date', 's.session']) }} as attendance_session_key,
+    s.enrolment_key,
+    s.pupil_key,
+    s.school_code,
+    s.mis_pupil_id,
+    s.session_date,
+    s.session,
+    coalesce(cal.academic_year, {{ academic_year_label(academic_year_start('s.session_date')) }}) as academic_year,
+    cal.term_name,
+    cal.half_term,
+    s.registration_status_id,
+    s.registered_at,
+    s.code_list,
+    s.isams_code_id,
+    s.isams_code,
+    s.mapped_dfe_code,
+    s.mapping_source,
+    s.dfe_code,
+    s.code_set,
+    coalesce(s.category, 'unmapped') as category,
+    s.dfe_code is not null as is_code_mapped,
+    coalesce(s.is_possible_session, false) as is_possible_session,
+    coalesce(s.is_attendance, false) as is_attendance,
+    coalesce(s.is_absence, false) as is_absence,
+    coalesce(s.is_late, false) as is_late,
+    coalesce(s.counts_as_late, false) as counts_as_late,
+    h.nc_year,
+    h.year_group,
+    h.form_code,
+    h.academic_house,
+    h.boarding_house,
+    h.is_boarder,
+    h.gender
+from with_dfe as s
+left join {{ ref('academic_calendar') }} as cal
+    on cal.school_code = s.school_code
+    and cal.calendar_date = s.session_date
+    and cal.session = s.session
+left join {{ ref('enrolment_attribute_history') }} as h
+    on h.enrolment_key = s.enrolment_key
+    and s.session_date >= h.effective_from_date
+    and (h.effective_to_date is null or s.session_date <= h.effective_to_date)

@@ -1,0 +1,56 @@
+{#-
+  Persistent and severe absence, DfE method: one row per enrolment (pupil x school) per academic year,
+  year to date (sessions up to as_of_date()). Each enrolment is judged on its own possible sessions;
+  enrolments with zero possible sessions are left out. year_group is the one on the enrolment's last
+  session of the year.
+-#}
+with months as (
+    select * from {{ ref('int_attendance__enrolment_months') }}
+),
+
+totals as (
+    select
+        school_code,
+        academic_year,
+        pupil_key,
+        enrolment_key,
+        sum(possible_sessions) as possible_sessions,
+        sum(attended_sessions) as attended_sessions,
+        sum(authorised_absence_sessions) as authorised_absence_sessions,
+        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
+        sum(absence_sessions) as absence_sessions,
+        sum(late_sessions) as late_sessions
+    from months
+    group by school_code, academic_year, pupil_key, enrolment_key
+),
+
+latest as (
+    select
+        enrolment_key,
+        academic_year,
+        year_group,
+        row_number() over (
+            partition by enrolment_key, academic_year order by last_session_date desc, month_start desc
+        ) as slice_rank
+    from months
+)
+
+select
+    cast(t.school_code as {{ dbt.type_string() }}) as school_code,
+    cast(t.academic_year as {{ dbt.type_string() }}) as academic_year,
+    cast(t.pupil_key as {{ dbt.type_string() }}) as pupil_key,
+    cast(l.year_group as {{ dbt.type_string() }}) as year_group,
+    cast(t.possible_sessions as integer) as possible_sessions,
+    cast(t.attended_sessions as integer) as attended_sessions,
+    cast(t.authorised_absence_sessions as integer) as authorised_absence_sessions,
+    cast(t.unauthorised_absence_sessions as integer) as unauthorised_absence_sessions,
+    cast(t.absence_sessions as integer) as absence_sessions,
+    cast(t.late_sessions as integer) as late_sessions,
+    {{ rate_pct('t.absence_sessions', 't.possible_sessions') }} as absence_rate,
+    {{ is_persistent_absentee('t.absence_sessions', 't.possible_sessions') }} as is_persistent_absentee,
+    {{ is_severe_absentee('t.absence_sessions', 't.possible_sessions') }} as is_severe_absentee,
+    {{ as_of_date() }} as as_of_date
+from totals as t
+inner join latest as l
+    on l.enrolment_key = t.enrolment_key and l.academic_year = t.academic_year and l.slice_rank = 1
+where t.possible_sessions > 0

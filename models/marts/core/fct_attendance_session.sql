@@ -1,0 +1,41 @@
+{#-
+  One row per pupil x school x date x session with a register taken (up to as_of_date()), keyed to the
+  dims. Cohort attributes are those of the enrolment on the session date; term and half term are the
+  school's own. Unmapped codes are kept (category 'unmapped', attendance_code_key of '(unmapped)') and
+  count in no rate.
+-#}
+select
+    cast(s.attendance_session_key as {{ dbt.type_string() }}) as attendance_session_key,
+    cast(s.pupil_key as {{ dbt.type_string() }}) as pupil_key,
+    cast({{ surrogate_key(['s.school_code']) }} as {{ dbt.type_string() }}) as school_key,
+    cast(s.school_code as {{ dbt.type_string() }}) as school_code,
+    cast(s.enrolment_key as {{ dbt.type_string() }}) as enrolment_key,
+    cast(s.session_date as date) as session_date,
+    cast(s.session as {{ dbt.type_string() }}) as session,
+    cast(s.academic_year as {{ dbt.type_string() }}) as academic_year,
+    cast(s.term_name as {{ dbt.type_string() }}) as term,
+    cast(s.half_term as {{ dbt.type_string() }}) as half_term,
+    cast(
+        case
+            when s.dfe_code is null then {{ surrogate_key(["'(unmapped)'", "'(none)'"]) }}
+            else {{ surrogate_key(['s.dfe_code', 's.code_set']) }}
+        end as {{ dbt.type_string() }}
+    ) as attendance_code_key,
+    cast(s.isams_code_id as integer) as isams_code_id,
+    cast(s.isams_code as {{ dbt.type_string() }}) as isams_code,
+    cast(s.dfe_code as {{ dbt.type_string() }}) as dfe_code,
+    cast(s.category as {{ dbt.type_string() }}) as category,
+    s.is_code_mapped,
+    s.is_possible_session,
+    s.is_attendance,
+    s.is_absence,
+    s.is_late,
+    s.counts_as_late,
+    cast(s.nc_year as integer) as nc_year,
+    cast(s.year_group as {{ dbt.type_string() }}) as year_group,
+    cast(s.form_code as {{ dbt.type_string() }}) as form_code,
+    cast(s.academic_house as {{ dbt.type_string() }}) as academic_house,
+    cast(s.boarding_house as {{ dbt.type_string() }}) as boarding_house,
+    s.is_boarder,
+    cast(s.gender as {{ dbt.type_string() }}) as gender
+from {{ ref('attendance_sessions') }} as s

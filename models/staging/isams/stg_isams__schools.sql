@@ -1,0 +1,10 @@
+{#- One row per configured school (the schools file), written by ingestion; the only source of names. -#}
+{%- set raw = source('isams', 'schools') -%}
+{%- set cols = staging_columns_of(raw) -%}
+
+select
+    {{ staging_field(cols, 'school_code') }} as school_code,
+    {{ staging_field(cols, 'school_name') }} as school_name,
+    {{ staging_field(cols, 'base_url') }} as isams_base_url,
+    {{ staging_loaded_at(cols) }} as loaded_at
+from {{ staging_from(raw, cols) }} as source_rows
