@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from ingestion import runlog
+from ingestion import drift, runlog
 from ingestion.config import Settings, default_register_start
 from ingestion.dbt_runner import DbtResult, artifacts_dir, run_dbt
 from ingestion.redact import install_log_redaction, register_secret
@@ -67,6 +67,7 @@ class IngestOutcome:
     run_id: str
     started_at: datetime
     runs: list[runlog.SchoolRun] = field(default_factory=list)  # one per school attempted
+    drift: drift.DriftReport | None = None
     errors: list[str] = field(default_factory=list)  # one line per failed school/dataset
 
     @property
@@ -94,6 +95,7 @@ def ingest_all(
 
     install_log_redaction()
     outcome = IngestOutcome(run_id=runlog.new_run_id(), started_at=datetime.now())
+    observed: list[drift.DatasetFields] = []
     register_start = settings.register_start or default_register_start(today)
     for school in settings.schools:
         if only and school.code.lower() not in only:
@@ -114,7 +116,8 @@ def ingest_all(
             except Exception as exc:  # a destination/load failure: name the school, keep going
                 run.errors["*"] = f"school {school.code}: load failed: {exc}"
             else:
-                run.rows, run.retries = dict(result.rows), result.retries
+                run.rows, run.fetched, run.retries = dict(result.rows), dict(result.fetched), result.retries
+                observed.extend(drift.observations_from(result))
                 for failure in result.failures:
                     previous = run.errors.get(failure.dataset)
                     run.errors[failure.dataset] = f"{previous}; {failure.error}" if previous else failure.error
@@ -127,6 +130,9 @@ def ingest_all(
             + (f", [red]{len(run.errors)} dataset(s) failed[/]" if run.errors else "")
         )
     runlog.write(settings.warehouse, outcome.run_id, command, outcome.started_at, outcome.runs)
+    # a changed API is reported, never fatal: new fields land, missing ones land as null (ingestion/drift.py)
+    outcome.drift = drift.record_drift(settings.warehouse, outcome.run_id, observed)
+    console.print(outcome.drift.table() if not outcome.drift.ok else f"[green]✓[/] {outcome.drift.summary()}")
     return outcome
 
 
@@ -225,6 +231,8 @@ def run_nightly(settings: Settings, today: date, console: Console, *, transport=
             f"[yellow]! {report.rows_failed:,} record(s) quarantined[/] (table above; reasons in ops.quarantine). "
             "They stay in raw_isams and out of staging until corrected in iSAMS; the next run picks them up."
         )
+    if outcome.drift and not outcome.drift.ok:
+        console.print(f"[yellow]! schema drift:[/] {outcome.drift.summary()} (details in ops.schema_drift)")
     console.print(status_table(settings.warehouse, today))
     if not outcome.ok:
         console.print(f"[bold red]FAILED[/]: {len(outcome.errors)} ingestion problem(s); data already loaded is kept.")

@@ -29,7 +29,14 @@ create table if not exists ops.run_log (
     outcome varchar not null,          -- 'ok' | 'failed'
     error varchar                      -- redacted; names school and dataset
 );
+-- Added after the first release: records received from the API (after parsing, before dlt).
+alter table ops.run_log add column if not exists rows_fetched bigint;
 """
+
+COLUMNS = (
+    "run_id, command, started_at, finished_at, school_code, dataset, rows_landed, http_retries, "
+    "duration_seconds, outcome, error, rows_fetched"
+)
 
 
 @dataclass
@@ -37,7 +44,8 @@ class SchoolRun:
     """What one school's ingest did in one run (filled by ``nightly.ingest_all``)."""
 
     school: str
-    rows: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)  # rows landed per dataset
+    fetched: dict[str, int] = field(default_factory=dict)  # records received from the API per dataset
     errors: dict[str, str] = field(default_factory=dict)  # dataset ('*' for the whole school) -> error
     retries: int = 0
     duration_seconds: float = 0.0
@@ -56,17 +64,19 @@ def write(warehouse: Path, run_id: str, command: str, started_at: datetime, runs
     finished_at = datetime.now()
     rows = []
     for run in runs:
-        for dataset in sorted(set(run.rows) | (set(run.errors) - {"*"})):
+        for dataset in sorted(set(run.rows) | set(run.fetched) | (set(run.errors) - {"*"})):
             error = run.errors.get(dataset)
             rows.append((run_id, command, started_at, finished_at, run.school, dataset, run.rows.get(dataset, 0),
-                         None, None, "failed" if error else "ok", error))
+                         None, None, "failed" if error else "ok", error, run.fetched.get(dataset)))
         rows.append((run_id, command, started_at, finished_at, run.school, "*", sum(run.rows.values()),
                      run.retries, round(run.duration_seconds, 3), "ok" if run.ok else "failed",
-                     "; ".join(f"{k}: {v}" if k != "*" else v for k, v in run.errors.items()) or None))
+                     "; ".join(f"{k}: {v}" if k != "*" else v for k, v in run.errors.items()) or None,
+                     sum(run.fetched.values())))
     with duckdb.connect(str(warehouse)) as con:
         con.execute(DDL)
         if rows:
-            con.executemany("insert into ops.run_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            # columns by name: a warehouse created before rows_fetched has it last
+            con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
 
 
 STATUS_SQL = """

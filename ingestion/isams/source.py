@@ -5,6 +5,12 @@ merge key so that loading school B never retires school A's rows. Registers are 
 the fact: they are re-read over a look-back window and merged on ``(school_code, id)``, one Arrow table per
 window (dicts load ~50x slower, see stack-notes). A dataset whose fetch fails yields nothing, because an
 empty feed would retire every row.
+
+Every dataset also reports what it received (``SchoolIngestResult.fetched`` and ``.shapes``) so the run log
+can reconcile fetched with landed, and ``ingestion.drift`` can spot fields that appear, vanish or change
+kind. A value that turns from a scalar into an object/list where the warehouse column is a scalar is
+landed as its JSON text in that column (registers always were): dlt would otherwise route it to new
+``x__y`` columns or a nested table, leaving the column staging reads null. Nothing is dropped either way.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.extract.source import DltSource
 
 from ingestion.config import SchoolConfig
+from ingestion.drift import Shapes, kind_of, merge_shapes, record_shapes
 from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
 from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
 from ingestion.isams.quirks import flatten, items
@@ -60,6 +67,8 @@ class SchoolIngestResult:
     rows: dict[str, int] = field(default_factory=dict)  # root table -> rows normalised this run
     failures: list[IngestFailure] = field(default_factory=list)
     retries: int = 0
+    fetched: dict[str, int] = field(default_factory=dict)  # dataset -> records received (parsed, before dlt)
+    shapes: dict[str, Shapes] = field(default_factory=dict)  # dataset -> field -> value kinds (ingestion.drift)
 
     @property
     def ok(self) -> bool:
@@ -98,14 +107,22 @@ def _as_text(value: Any) -> str | None:
     return json.dumps(value, sort_keys=True)  # an unexpected nested field: keep it, as JSON text
 
 
-def registers_table(records: Sequence[dict], school_code: str) -> pa.Table:
-    """Register marks as one all-string Arrow table, columns named as dlt would name them."""
+def registers_table(records: Sequence[dict], school_code: str, shapes: Shapes | None = None) -> pa.Table:
+    """Register marks as one all-string Arrow table, columns named as dlt would name them.
+
+    ``shapes``, when given, receives each column's value kinds (for drift): non-strings are counted as
+    they are turned into JSON text, strings are inferred from the non-null count, so the hot loop stays cheap.
+    """
     columns: dict[str, list[str | None]] = {}
+    odd: dict[str, dict[str, int]] = {}  # column -> non-string kind -> values
     for i, record in enumerate(records):
         for key, value in flatten(record).items():
             name = normalized(key)
             if name == SCHOOL_COLUMN:
                 name = normalized(f"isams_{key}")
+            if value is not None and not isinstance(value, str):
+                kinds = odd.setdefault(name, {})
+                kinds[kind_of(value)] = kinds.get(kind_of(value), 0) + 1
             # a field first seen part-way through (e.g. Code) is null for the earlier rows
             columns.setdefault(name, [None] * i).append(_as_text(value))
         for values in columns.values():
@@ -113,7 +130,62 @@ def registers_table(records: Sequence[dict], school_code: str) -> pa.Table:
     columns[SCHOOL_COLUMN] = [school_code] * len(records)
     # the key columns are declared non-null, matching dlt's primary-key hints (else dlt warns per window)
     schema = pa.schema([pa.field(k, pa.string(), nullable=k not in REGISTER_KEY) for k in columns])
-    return pa.table(columns, schema=schema)
+    table = pa.table(columns, schema=schema)
+    if shapes is not None and records:
+        merge_shapes(shapes, _column_kinds(table, odd))
+    return table
+
+
+def _column_kinds(table: pa.Table, odd: dict[str, dict[str, int]]) -> Shapes:
+    out: Shapes = {}
+    for name in table.column_names:
+        if name == SCHOOL_COLUMN:
+            continue
+        others = odd.get(name, {})
+        strings = table.num_rows - table.column(name).null_count - sum(others.values())
+        out[name] = set(others) | ({"string"} if strings > 0 else set())
+    return out
+
+
+def _untagged(value: Any) -> Any:
+    """``value`` without the ``school_code`` that ``_tag`` put into list items (it is ours, not iSAMS's)."""
+    if isinstance(value, list):
+        return [_untagged(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _untagged(v) for k, v in value.items() if k != SCHOOL_COLUMN}
+    return value
+
+
+def _scalar_columns(table: str) -> set[str]:
+    """Columns of ``table`` the warehouse already holds as scalars (empty outside a pipeline run)."""
+    try:
+        schema = dlt.current.source_schema()
+    except Exception:  # iterated outside a pipeline (tests): nothing known, nothing to protect
+        return set()
+    columns = schema.tables.get(table, {}).get("columns", {})
+    return {name for name, col in columns.items() if col.get("data_type") not in (None, "json")}
+
+
+def _keep_scalars(record: dict, scalars: set[str], prefix: str = "") -> dict:
+    """Turn an object/list value into JSON text where its column is a scalar one (see module docstring)."""
+    for key, value in record.items():
+        if isinstance(value, (dict, list)):
+            column = prefix + normalized(key)
+            if column in scalars:
+                record[key] = _as_text(_untagged(value))
+            elif isinstance(value, dict):  # dlt flattens objects into parent__child columns of this table
+                _keep_scalars(value, scalars, column + "__")
+    return record
+
+
+def _received(guard: _Guard, table: str, records: list[dict]) -> list[dict]:
+    """Count and observe a fetched batch of records, then protect the scalar columns they land in."""
+    guard.count(table, len(records))
+    if not records:
+        return records
+    merge_shapes(guard.shapes.setdefault(table, {}), record_shapes(records, normalized))
+    scalars = _scalar_columns(table)
+    return [_keep_scalars(r, scalars) for r in records] if scalars else records
 
 
 def register_windows(start: date, end: date, window_days: int) -> list[tuple[date, date]]:
@@ -136,9 +208,17 @@ def register_start_for_run(last_loaded: date | None, register_start: date, lookb
 class _Guard:
     """Per-school fetch wrapper: records failures and stops using credentials iSAMS has rejected."""
 
-    def __init__(self, school: SchoolConfig, failures: list) -> None:
+    def __init__(
+        self, school: SchoolConfig, failures: list,
+        fetched: dict[str, int] | None = None, shapes: dict[str, Shapes] | None = None,
+    ) -> None:
         self.school, self.failures = school, failures
         self.rejected: dict[str, IsamsAuthError] = {}  # "batch"/"rest" -> the 401 that stopped it
+        self.fetched = fetched if fetched is not None else {}  # dataset -> records received
+        self.shapes = shapes if shapes is not None else {}  # dataset -> field -> kinds (drift)
+
+    def count(self, dataset: str, n: int) -> None:
+        self.fetched[dataset] = self.fetched.get(dataset, 0) + n
 
     def fail(self, dataset: str, error: str, status: int | None = None) -> None:
         message = redact(error, self.school.secrets())
@@ -170,6 +250,8 @@ def _batch_resource(ds: BatchDataset, school: SchoolConfig, client: IsamsClient,
         records = guard.run(
             "batch", ds.name, lambda: [_tag(flatten(i), school.code) for i in items(client.batch([ds]), ds)]
         )
+        if records is not None:
+            records = _received(guard, ds.name, records)
         if records:  # None (failed) or [] must not reach scd2: that would retire every row of the school
             yield records
 
@@ -183,6 +265,7 @@ def _registers_resource(
 ) -> Any:
     def marks() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
+        shapes = guard.shapes.setdefault(ds.name, {})
         if backfill:  # an explicit window (inclusive) re-read on request; the nightly state is left alone
             start, end, state = backfill[0], backfill[1] + timedelta(days=1), {}
         else:
@@ -191,11 +274,13 @@ def _registers_resource(
             end = today + timedelta(days=1)
         for window in register_windows(start, end, window_days):
             table = guard.run(
-                "batch", ds.name, lambda w=window: registers_table(items(client.batch([ds], w), ds), school.code),
+                "batch", ds.name,
+                lambda w=window: registers_table(items(client.batch([ds], w), ds), school.code, shapes),
                 window=f"{window[0]}..{window[1]}",
             )
             if table is None:
                 return  # later windows wait for the next run, which restarts from the last good one
+            guard.count(ds.name, table.num_rows)
             if table.num_rows:
                 yield table
             state["last_date"] = (window[1] - timedelta(days=1)).isoformat()
@@ -209,6 +294,8 @@ def _registers_resource(
 def _rest_resource(ds: RestDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard) -> Any:
     def rows() -> Iterator[list[dict]]:
         records = guard.run("rest", ds.name, lambda: [_tag(r, school.code) for r in client.rest_list(ds)])
+        if records is not None:
+            records = _received(guard, ds.name, records)
         if records:
             yield records
 
@@ -240,13 +327,18 @@ def isams_source(
     lookback_days: int = 14,
     failures: list | None = None,
     backfill: tuple[date, date] | None = None,
+    fetched: dict[str, int] | None = None,
+    shapes: dict[str, Shapes] | None = None,
 ) -> DltSource:
-    """One school's iSAMS data: a resource per Batch dataset, plus the REST code lists when configured."""
+    """One school's iSAMS data: a resource per Batch dataset, plus the REST code lists when configured.
+
+    ``failures``, ``fetched`` and ``shapes`` are filled during extraction (see ``SchoolIngestResult``).
+    """
     wanted = set(datasets) if datasets is not None else None
     unknown = (wanted or set()) - set(BY_NAME) - {d.name for d in REST_DATASETS}
     if unknown:
         raise ValueError(f"unknown dataset(s): {', '.join(sorted(unknown))}")
-    guard = _Guard(school, failures if failures is not None else [])
+    guard = _Guard(school, failures if failures is not None else [], fetched, shapes)
     resources = []
     for ds in BATCH_DATASETS:
         if wanted is not None and ds.name not in wanted:
@@ -309,7 +401,7 @@ def ingest_school(
         source = isams_source(
             school, client, datasets=datasets, register_start=register_start, today=today,
             window_days=window_days, lookback_days=lookback_days, failures=result.failures,
-            backfill=backfill,
+            backfill=backfill, fetched=result.fetched, shapes=result.shapes,
         )
         try:
             pipeline.run(source).raise_on_failed_jobs()

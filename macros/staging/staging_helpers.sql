@@ -62,8 +62,9 @@
 
   Records that failed validation at landing (ingestion/validation: ops.quarantined_records, written by
   the nightly job between dlt and dbt) are left out here, once for every staging model: `key` is the
-  dataset's record id column (`id`; `person_id` for contacts). Until validation has run once, or for a
-  table without that column, nothing is filtered.
+  dataset's record id column (`id`; `person_id` for contacts); a record whose key is null is quarantined
+  as `_dlt_id=<its _dlt_id>`. Until validation has run once, or for a table without that column, nothing is
+  filtered.
 -#}
 {% macro staging_from(relation, cols, key='id') -%}
     {%- if cols is not none and cols | length == 0 -%}
@@ -83,7 +84,11 @@
                     select 1 from {{ quarantine }} as q
                     where q.school_code = kept.school_code
                       and q.dataset = '{{ relation.identifier }}'
-                      and q.record_id = cast(kept.{{ key }} as {{ dbt.type_string() }})
+                      and q.record_id = {% if '_dlt_id' in cols -%}
+                          coalesce(cast(kept.{{ key }} as {{ dbt.type_string() }}), '_dlt_id=' || kept._dlt_id)
+                      {%- else -%}
+                          cast(kept.{{ key }} as {{ dbt.type_string() }})
+                      {%- endif %}
                 )
             )
         {%- endif -%}
