@@ -359,6 +359,11 @@ def _events(plan: _YearPlan, rng: np.random.Generator, prop: _Propensity, nc: in
 # ---------------------------------------------------------------------------------------------- school
 
 
+# The third school (RVC) has the Batch API only, at every group size, so the warehouse must map its register
+# codes from seeds/isams_code_map.csv, whose demo rows describe exactly this school.
+BATCH_ONLY_SCHOOL = 2
+
+
 class SyntheticSchool:
     """One school of the group (implements ``contract.SandboxSchool``)."""
 
@@ -371,7 +376,7 @@ class SyntheticSchool:
         self.name = name + ("" if lap == 0 else f" {chr(65 + lap % 26)}")
         self.academic_houses, self.boarding_houses = acad, board
         self.api_key = str(uuid.UUID(int=_mix(group_seed, idx, "api") << 64 | _mix(group_seed, idx, "api2"))).upper()
-        has_rest = not (n_schools >= 2 and idx == n_schools - 1)
+        has_rest = idx != BATCH_ONLY_SCHOOL
         self.rest_client_id = f"{self.code.lower()}-sandbox-{_mix(group_seed, idx, 'cid') % 10**6:06d}" if has_rest else None
         self.rest_client_secret = f"{_mix(group_seed, idx, 'sec'):016x}" if has_rest else None
         self.pupils, self.staff = pupils, staff
