@@ -13,20 +13,17 @@ import sys
 from datetime import date
 from pathlib import Path
 
-for _key, _value in {
-    "DO_NOT_TRACK": "1",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "GX_ANALYTICS_ENABLED": "False",
-}.items():  # telemetry off before any tool is imported
-    os.environ[_key] = _value
+from ingestion.telemetry import silence
+
+silence()  # telemetry off before any tool is imported
 # dlt warns at length about optional fields no school has sent yet; staging types them, so only errors show.
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
 from rich.console import Console  # noqa: E402
 
 from ingestion import config as cfg  # noqa: E402
-from ingestion import nightly, runlog  # noqa: E402
+from ingestion import nightly, pupil_key, runlog  # noqa: E402
+from ingestion.warehouse import Warehouse, WarehouseConfigError, WarehouseUnavailable  # noqa: E402
 
 console = Console(highlight=False)
 
@@ -48,11 +45,19 @@ def _settings(args: argparse.Namespace) -> cfg.Settings:
     )
 
 
+def _warehouse(args: argparse.Namespace) -> Warehouse:
+    """``--target`` (or ``$SCHOOLWH_TARGET``) and, for postgres, the ``SCHOOLWH_PG_*`` variables."""
+    try:
+        return Warehouse.from_target(args.target, cfg.warehouse_path(args.warehouse))
+    except WarehouseConfigError as exc:
+        raise cfg.ConfigError(str(exc)) from exc
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings, wh = _settings(args), _warehouse(args)
     only = {c.lower() for c in args.school} if args.school else None
-    with nightly.warehouse_lock(settings.warehouse):
-        outcome = nightly.ingest_all(settings, args.today, console, only=only)
+    with nightly.warehouse_lock(wh):
+        outcome = nightly.ingest_all(settings, args.today, console, only=only, warehouse=wh)
     if outcome.runs:
         console.print(nightly.ingest_table(outcome))
     for line in outcome.errors:
@@ -63,14 +68,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_backfill(args: argparse.Namespace) -> int:
     if args.date_to < args.date_from:
         raise cfg.ConfigError(f"--to {args.date_to} is before --from {args.date_from}")
-    settings = _settings(args)
+    settings, wh = _settings(args), _warehouse(args)
     codes = {s.code.lower() for s in settings.schools}
     if args.school.lower() not in codes:
         raise cfg.ConfigError(f"school {args.school} is not in the schools file (known: {', '.join(sorted(codes))})")
-    with nightly.warehouse_lock(settings.warehouse):
+    with nightly.warehouse_lock(wh):
         outcome = nightly.ingest_all(
             settings, args.today, console, only={args.school.lower()}, datasets=["registration_statuses"],
-            backfill=(args.date_from, args.date_to), command="backfill",
+            backfill=(args.date_from, args.date_to), command="backfill", warehouse=wh,
         )
     for line in outcome.errors:
         console.print(f"[red]✗ {line}[/]")
@@ -78,16 +83,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    warehouse = cfg.warehouse_path(args.warehouse)
+    warehouse = _warehouse(args)
     if not warehouse.exists():
-        raise cfg.ConfigError(f"no warehouse at {warehouse}: run schoolwh nightly (or make demo) first")
+        raise cfg.ConfigError(f"no warehouse at {warehouse.describe()}: run schoolwh nightly (or make demo) first")
     console.print(nightly.status_table(warehouse, args.today))
     healthy = all(h.healthy for h in runlog.health(warehouse))
     return nightly.EXIT_OK if healthy else nightly.EXIT_INGEST_FAILED
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    warehouse = cfg.warehouse_path(args.warehouse)
+    pupil_key.from_env()  # fail before doing anything when the deployment secret is missing
+    warehouse = _warehouse(args)
     with nightly.warehouse_lock(warehouse):
         result = nightly.build(warehouse, console, select=args.select)
     for line in result.failures:
@@ -96,15 +102,28 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    warehouse = cfg.warehouse_path(args.warehouse)
+    warehouse = _warehouse(args)
     path = nightly.docs(warehouse, console)
     if path:
         console.print(f"Docs: {path}")
     return nightly.EXIT_OK if path else nightly.EXIT_BUILD_FAILED
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from ingestion.export import export_marts
+
+    warehouse = cfg.warehouse_path(args.warehouse)
+    try:
+        paths = export_marts(warehouse, Path(args.out).resolve())
+    except (FileNotFoundError, ValueError) as exc:
+        raise cfg.ConfigError(str(exc)) from exc
+    console.print(f"Exported {len(paths) - 1} marts to {paths[-1].parent} (Parquet + manifest.json)")
+    return nightly.EXIT_OK
+
+
 def cmd_nightly(args: argparse.Namespace) -> int:
-    return nightly.run_nightly(_settings(args), args.today, console)
+    pupil_key.from_env()  # fail before ingesting when the deployment secret is missing
+    return nightly.run_nightly(_settings(args), args.today, console, warehouse=_warehouse(args))
 
 
 def _group(args: argparse.Namespace):
@@ -136,10 +155,27 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """The demo; with ``--target postgres`` and no ``SCHOOLWH_PG_HOST``, on a throwaway local cluster."""
+    if _warehouse(args).kind == "postgres" and not os.environ.get("SCHOOLWH_PG_HOST"):
+        from ingestion.pgcluster import PgClusterError, start_cluster
+
+        try:
+            cluster = start_cluster()
+        except PgClusterError as exc:
+            raise cfg.ConfigError(str(exc)) from exc
+        with cluster:
+            os.environ.update(cluster.env())  # this process and its dbt runs only
+            console.print(f"Throwaway PostgreSQL cluster on 127.0.0.1:{cluster.port} (removed when the demo ends)")
+            return _demo(args)
+    return _demo(args)
+
+
+def _demo(args: argparse.Namespace) -> int:
     from ingestion.demo import write_sandbox_config
     from ingestion.sandbox.server import SandboxServer
 
-    warehouse = cfg.warehouse_path(args.warehouse)
+    wh = _warehouse(args)
+    warehouse = wh.path
     console.rule("schoolwh demo")
     console.print(
         f"Generating a synthetic school group: {args.school_count} schools × ~{args.pupils} pupils, "
@@ -151,13 +187,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         os.environ.update(secrets)  # the demo's own keys, for this process only
         console.print(f"Sandbox listening on {server.url}; schools file {schools_file}")
         settings = cfg.Settings(warehouse=warehouse, schools=cfg.load_schools(schools_file))
-        code = nightly.run_nightly(settings, args.today, console)
-    console.print(f"\nExplore the warehouse read-only: duckdb -readonly {warehouse}")
+        code = nightly.run_nightly(settings, args.today, console, warehouse=wh)
+    if wh.kind == "duckdb":
+        console.print(f"\nExplore the warehouse read-only: duckdb -readonly {warehouse}")
     return code
 
 
 def _common(p: argparse.ArgumentParser, *, schools: bool = True, today: bool = True) -> None:
-    p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default $SCHOOLWH_WAREHOUSE or warehouse/schoolwh.duckdb)")
+    p.add_argument("--warehouse", metavar="PATH",
+                   help="DuckDB file (default $SCHOOLWH_WAREHOUSE or warehouse/schoolwh.duckdb); "
+                        "with --target postgres, local state (dlt, dbt artifacts) goes beside it")
+    p.add_argument("--target", choices=("duckdb", "postgres"), default=None,
+                   help="warehouse backend (default $SCHOOLWH_TARGET or duckdb); postgres reads SCHOOLWH_PG_HOST, "
+                        "SCHOOLWH_PG_PORT, SCHOOLWH_PG_USER, DBT_ENV_SECRET_SCHOOLWH_PG_PASSWORD, SCHOOLWH_PG_DATABASE")
     if schools:
         p.add_argument("--schools", metavar="FILE", help="schools TOML file (default $SCHOOLWH_SCHOOLS); see schools.example.toml")
         p.add_argument("--register-start", type=_date, metavar="DATE",
@@ -224,6 +266,11 @@ def parser() -> argparse.ArgumentParser:
     _common(p, schools=False, today=False)
     p.set_defaults(func=cmd_docs)
 
+    p = sub.add_parser("export", help="write every mart to Parquet (for file-based Power BI), DuckDB warehouse")
+    p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default $SCHOOLWH_WAREHOUSE or warehouse/schoolwh.duckdb)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for <mart>.parquet and manifest.json")
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("nightly", help="ingest every school, build, test and document the warehouse")
     _common(p)
     p.set_defaults(func=cmd_nightly)
@@ -234,12 +281,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     try:
         code = args.func(args)
-    except cfg.ConfigError as exc:
+    except (cfg.ConfigError, pupil_key.PupilKeySecretError) as exc:
         console.print(f"[bold red]Configuration error:[/] {exc}")
         code = nightly.EXIT_CONFIG
     except nightly.WarehouseLocked as exc:
         console.print(f"[bold red]Locked:[/] {exc}")
         code = nightly.EXIT_LOCKED
+    except WarehouseUnavailable as exc:
+        console.print(f"[bold red]Warehouse unavailable:[/] {exc}")
+        code = nightly.EXIT_CONFIG
     sys.exit(code)
 
 

@@ -15,18 +15,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.redact import redact
+from ingestion import pupil_key
+from ingestion.redact import redact, register_secret
+from ingestion.telemetry import QUIET_ENV
+from ingestion.warehouse import Warehouse, as_warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]  # the repository root is the dbt project
 
-# Telemetry off for every tool, whatever the caller's environment says.
-QUIET_ENV = {
-    "DO_NOT_TRACK": "1",
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "GX_ANALYTICS_ENABLED": "False",
-    "DBT_USE_COLORS": "False",  # plain lines: they are filtered, redacted and logged
-}
+# Telemetry off for every tool, whatever the caller's environment says; plain lines (they are filtered,
+# redacted and logged).
+DBT_ENV = {**QUIET_ENV, "DBT_USE_COLORS": "False"}
+# Commands that execute models or unit tests, and so need the pupil-key secret in ops.pupil_key_secret.
+EXECUTING = ("build", "run", "test")
 
 
 @dataclass
@@ -42,11 +42,17 @@ class DbtResult:
         return self.returncode == 0
 
 
-def dbt_env(warehouse: Path, target: str = "duckdb") -> dict[str, str]:
+def resolve_warehouse(warehouse: Warehouse | Path, target: str | None) -> Warehouse:
+    """A Warehouse as is; a bare path is the DuckDB file, or anchors a PostgreSQL target's local state."""
+    if isinstance(warehouse, Warehouse):
+        return warehouse
+    return Warehouse.from_target(target or "duckdb", Path(warehouse))
+
+
+def dbt_env(warehouse: Warehouse | Path, target: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(QUIET_ENV)
-    env["SCHOOLWH_WAREHOUSE"] = str(warehouse)
-    env["SCHOOLWH_TARGET"] = target
+    env.update(DBT_ENV)
+    env.update(resolve_warehouse(warehouse, target).dbt_env())
     env["DBT_PROFILES_DIR"] = str(PROJECT_DIR)
     return env
 
@@ -56,12 +62,12 @@ def _dbt_executable() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "dbt.cli.main"]
 
 
-def artifacts_dir(warehouse: Path) -> Path:
+def artifacts_dir(warehouse: Warehouse | Path) -> Path:
     """dbt's target and logs live beside their warehouse: runs on two warehouses never mix artifacts."""
-    return warehouse.parent / "dbt"
+    return as_warehouse(warehouse).local_dir / "dbt"
 
 
-def _summarise(result: DbtResult, warehouse: Path) -> None:
+def _summarise(result: DbtResult, warehouse: Warehouse) -> None:
     path = artifacts_dir(warehouse) / "target" / "run_results.json"
     if not path.exists():
         return
@@ -79,12 +85,17 @@ def _summarise(result: DbtResult, warehouse: Path) -> None:
 
 def run_dbt(
     args: Sequence[str],
-    warehouse: Path,
+    warehouse: Warehouse | Path,
     *,
-    target: str = "duckdb",
+    target: str | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> DbtResult:
     """Run ``dbt <args>`` in the project; ``echo`` receives each (redacted) output line."""
+    warehouse = resolve_warehouse(warehouse, target)
+    if warehouse.pg is not None:
+        register_secret(warehouse.pg.password)  # dbt masks DBT_ENV_SECRET_* itself; this guards our echo too
+    if args and args[0] in EXECUTING:
+        pupil_key.store(warehouse)  # dbt reads it from the table, never from compiled SQL
     out = artifacts_dir(warehouse)
     (out / "target" / "run_results.json").unlink(missing_ok=True)  # never summarise a previous run
     cmd = [
@@ -92,7 +103,7 @@ def run_dbt(
         "--target-path", str(out / "target"), "--log-path", str(out / "logs"),
     ]
     proc = subprocess.Popen(
-        cmd, cwd=PROJECT_DIR, env=dbt_env(warehouse, target),
+        cmd, cwd=PROJECT_DIR, env=dbt_env(warehouse),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
     )
     assert proc.stdout is not None

@@ -10,6 +10,7 @@ import os
 from datetime import date
 from pathlib import Path
 
+from ingestion import pupil_key
 from ingestion.sandbox.contract import SchoolGroup
 
 
@@ -19,7 +20,10 @@ def env_names(code: str) -> tuple[str, str, str]:
 
 
 def write_sandbox_config(group: SchoolGroup, base_url: str, directory: Path) -> tuple[Path, Path, dict[str, str]]:
-    """Write ``schools.toml`` and ``sandbox.env`` for ``group``; return both paths and the secrets."""
+    """Write ``schools.toml`` and ``sandbox.env`` for ``group``; return both paths and the secrets.
+
+    The secrets are the schools' keys plus the warehouse's pupil-key secret (``SCHOOLWH_PUPIL_KEY_SECRET``).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     lines = ["# Generated for the built-in iSAMS sandbox. Keys are in sandbox.env, never here.", ""]
     secrets: dict[str, str] = {}
@@ -38,6 +42,8 @@ def write_sandbox_config(group: SchoolGroup, base_url: str, directory: Path) -> 
             secrets[id_env] = school.rest_client_id
             secrets[secret_env] = school.rest_client_secret
         lines.append("")
+    # a sandbox warehouse gets its own pupil-key secret, kept beside it so pupil keys are stable between demos
+    secrets[pupil_key.ENV] = pupil_key.demo_secret(directory)
     schools_file = directory / "schools.toml"
     schools_file.write_text("\n".join(lines))
     env_file = directory / "sandbox.env"

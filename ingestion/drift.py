@@ -23,8 +23,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import duckdb
 from rich.table import Table
+
+from ingestion.warehouse import Connection, Warehouse, as_warehouse
 
 Shapes = dict[str, set[str]]  # field -> kinds of its non-null values (empty: only nulls seen)
 DriftKind = Literal["new_field", "missing_field", "changed_type"]
@@ -204,7 +205,7 @@ def _compare(obs: DatasetFields, known: dict[str, _Known]) -> Iterator[DriftEven
                                  f"not sent (last seen in run {known[name].last_seen_run}); lands as null")
 
 
-def _known(con: duckdb.DuckDBPyConnection, school: str, dataset: str) -> dict[str, _Known]:
+def _known(con: Connection, school: str, dataset: str) -> dict[str, _Known]:
     rows = con.execute(
         "select field, shape, last_seen_run, missing_since_run from ops.schema_fields "
         "where school_code = ? and dataset = ?", [school, dataset],
@@ -212,7 +213,7 @@ def _known(con: duckdb.DuckDBPyConnection, school: str, dataset: str) -> dict[st
     return {f: _Known(s, last, missing) for f, s, last, missing in rows}
 
 
-def _store(con: duckdb.DuckDBPyConnection, obs: DatasetFields, known: dict[str, _Known], run_id: str) -> None:
+def _store(con: Connection, obs: DatasetFields, known: dict[str, _Known], run_id: str) -> None:
     rows = []
     for name, kinds in obs.fields.items():
         shape = shape_label(kinds)
@@ -220,7 +221,8 @@ def _store(con: duckdb.DuckDBPyConnection, obs: DatasetFields, known: dict[str, 
             shape = known[name].shape  # a null says nothing about the kind: keep what we knew
         rows.append((obs.school, obs.dataset, name, shape, run_id, run_id, None))
     con.executemany(
-        "insert into ops.schema_fields values (?, ?, ?, ?, ?, ?, ?) on conflict do update set "
+        "insert into ops.schema_fields values (?, ?, ?, ?, ?, ?, ?) on conflict (school_code, dataset, field) "
+        "do update set "
         "shape = excluded.shape, last_seen_run = excluded.last_seen_run, missing_since_run = null",
         rows,
     )
@@ -234,7 +236,7 @@ def _store(con: duckdb.DuckDBPyConnection, obs: DatasetFields, known: dict[str, 
             )
 
 
-def record_drift(warehouse: Path, run_id: str, observations: Iterable[DatasetFields]) -> DriftReport:
+def record_drift(warehouse: Warehouse | Path, run_id: str, observations: Iterable[DatasetFields]) -> DriftReport:
     """Compare this run's fields with what each school sent before; persist both; return the changes.
 
     A missing field is reported once, when it first goes missing; it is reported as nothing again until it
@@ -242,7 +244,7 @@ def record_drift(warehouse: Path, run_id: str, observations: Iterable[DatasetFie
     """
     report = DriftReport(run_id)
     now = datetime.now()
-    with duckdb.connect(str(warehouse)) as con:
+    with as_warehouse(warehouse).connect() as con:
         con.execute(DDL)
         for obs in observations:
             if not obs.fields:

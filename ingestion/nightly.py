@@ -21,8 +21,9 @@ from rich.table import Table
 
 from ingestion import drift, runlog
 from ingestion.config import Settings, default_register_start
-from ingestion.dbt_runner import DbtResult, artifacts_dir, run_dbt
+from ingestion.dbt_runner import DbtResult, artifacts_dir, resolve_warehouse, run_dbt
 from ingestion.redact import install_log_redaction, register_secret
+from ingestion.warehouse import Warehouse, as_warehouse
 
 EXIT_OK = 0
 EXIT_INGEST_FAILED = 1
@@ -36,16 +37,17 @@ class WarehouseLocked(RuntimeError):
 
 
 @contextmanager
-def warehouse_lock(warehouse: Path) -> Iterator[None]:
-    """Hold an exclusive, non-blocking lock beside the warehouse for the whole run."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = warehouse.with_name(warehouse.name + ".lock")
+def warehouse_lock(warehouse: Warehouse | Path) -> Iterator[None]:
+    """Hold an exclusive, non-blocking lock beside the warehouse (its local state) for the whole run."""
+    lock_path = as_warehouse(warehouse).lock_path
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise WarehouseLocked(
-                f"another schoolwh run is using {warehouse} (lock {lock_path}); wait for it to finish"
+                f"another schoolwh run is using {as_warehouse(warehouse).describe()} (lock {lock_path}); "
+                "wait for it to finish"
             ) from exc
         handle.seek(0)
         handle.truncate()
@@ -57,9 +59,9 @@ def warehouse_lock(warehouse: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def pipelines_dir(warehouse: Path) -> Path:
+def pipelines_dir(warehouse: Warehouse | Path) -> Path:
     """dlt's local state lives beside its warehouse, so each warehouse has its own incremental state."""
-    return warehouse.parent / ".dlt_pipelines"
+    return as_warehouse(warehouse).local_dir / ".dlt_pipelines"
 
 
 @dataclass
@@ -86,14 +88,19 @@ def ingest_all(
     command: str = "ingest",
     transport=None,
     sleep: Callable[[float], None] = time.sleep,
+    warehouse: Warehouse | None = None,
 ) -> IngestOutcome:
-    """Load every configured school (or ``only`` those codes); a failing school never stops the others.
+    """Load every configured school (or ``only`` those codes) into ``warehouse`` (default: the DuckDB file
+    ``settings.warehouse``); a failing school never stops the others.
 
     Writes one run-log row per school and dataset to ``ops.run_log``.
     """
     from ingestion.isams.source import ingest_school  # dlt import is slow; only when ingesting
 
     install_log_redaction()
+    wh = warehouse or as_warehouse(settings.warehouse)
+    if wh.pg is not None:
+        register_secret(wh.pg.password)
     outcome = IngestOutcome(run_id=runlog.new_run_id(), started_at=datetime.now())
     observed: list[drift.DatasetFields] = []
     register_start = settings.register_start or default_register_start(today)
@@ -108,7 +115,7 @@ def ingest_all(
         with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {school.base_url} ..."):
             try:
                 result = ingest_school(
-                    school, settings.warehouse, pipelines_dir(settings.warehouse),
+                    school, wh, pipelines_dir(wh),
                     register_start=register_start, today=today,
                     window_days=settings.window_days, lookback_days=settings.lookback_days,
                     datasets=datasets, backfill=backfill, transport=transport, sleep=sleep,
@@ -129,14 +136,14 @@ def ingest_all(
             f"{run.retries} retries, {run.duration_seconds:.1f}s"
             + (f", [red]{len(run.errors)} dataset(s) failed[/]" if run.errors else "")
         )
-    runlog.write(settings.warehouse, outcome.run_id, command, outcome.started_at, outcome.runs)
+    runlog.write(wh, outcome.run_id, command, outcome.started_at, outcome.runs)
     # a changed API is reported, never fatal: new fields land, missing ones land as null (ingestion/drift.py)
-    outcome.drift = drift.record_drift(settings.warehouse, outcome.run_id, observed)
+    outcome.drift = drift.record_drift(wh, outcome.run_id, observed)
     console.print(outcome.drift.table() if not outcome.drift.ok else f"[green]✓[/] {outcome.drift.summary()}")
     return outcome
 
 
-def validate(warehouse: Path, outcome: IngestOutcome, today: date, console: Console):
+def validate(warehouse: Warehouse | Path, outcome: IngestOutcome, today: date, console: Console):
     """Great Expectations on this run's loads; failing records go to ops.quarantine, staging skips them."""
     from ingestion.validation import load_ids_since, validate_landed  # GX import is slow
 
@@ -165,9 +172,10 @@ def ingest_table(outcome: IngestOutcome) -> Table:
     return grid
 
 
-def status_table(warehouse: Path, today: date) -> Table:
+def status_table(warehouse: Warehouse | Path, today: date) -> Table:
     """Per-school health: last load, last success, freshness of registers, failing datasets."""
-    grid = Table(title=f"School health · {warehouse.name}")
+    wh = as_warehouse(warehouse)
+    grid = Table(title=f"School health · {wh.path.name if wh.pg is None else wh.describe()}")
     for column in ("school", "last run", "last success", "latest register", "failing datasets", "status"):
         grid.add_column(column)
     for h in runlog.health(warehouse):
@@ -181,7 +189,9 @@ def status_table(warehouse: Path, today: date) -> Table:
     return grid
 
 
-def build(warehouse: Path, console: Console, *, target: str = "duckdb", select: list[str] | None = None) -> DbtResult:
+def build(
+    warehouse: Warehouse | Path, console: Console, *, target: str | None = None, select: list[str] | None = None
+) -> DbtResult:
     """``dbt build`` (seeds, models, tests) with a progress line; prints only problems and the tally."""
     args = ["build"] + (["--select", *select] if select else [])
     with console.status("dbt build ...") as status:
@@ -195,29 +205,33 @@ def build(warehouse: Path, console: Console, *, target: str = "duckdb", select: 
         return run_dbt(args, warehouse, target=target, echo=echo)
 
 
-def docs(warehouse: Path, console: Console, *, target: str = "duckdb") -> Path | None:
+def docs(warehouse: Warehouse | Path, console: Console, *, target: str | None = None) -> Path | None:
     """Generate the dbt docs as one static HTML file; returns its path."""
     result = run_dbt(["docs", "generate", "--static"], warehouse, target=target)
-    path = artifacts_dir(warehouse) / "target" / "static_index.html"
+    path = artifacts_dir(resolve_warehouse(warehouse, target)) / "target" / "static_index.html"
     if not result.ok or not path.exists():
         console.print("[red]dbt docs generate failed[/]")
         return None
     return path
 
 
-def run_nightly(settings: Settings, today: date, console: Console, *, transport=None) -> int:
-    """Ingest, build, document; return the process exit code."""
-    with warehouse_lock(settings.warehouse):
-        console.rule(f"schoolwh nightly · {len(settings.schools)} school(s) · {today.isoformat()}")
-        outcome = ingest_all(settings, today, console, command="nightly", transport=transport)
+def run_nightly(
+    settings: Settings, today: date, console: Console, *, transport=None, warehouse: Warehouse | None = None
+) -> int:
+    """Ingest, build, document ``warehouse`` (default: the DuckDB file ``settings.warehouse``); return the
+    process exit code."""
+    wh = warehouse or as_warehouse(settings.warehouse)
+    with warehouse_lock(wh):
+        console.rule(f"schoolwh nightly · {len(settings.schools)} school(s) · {today.isoformat()} · {wh.kind}")
+        outcome = ingest_all(settings, today, console, command="nightly", transport=transport, warehouse=wh)
         if outcome.runs:
             console.print(ingest_table(outcome))
-        report = validate(settings.warehouse, outcome, today, console)
+        report = validate(wh, outcome, today, console)
         console.rule("dbt build")
-        built = build(settings.warehouse, console)
-        docs_path = docs(settings.warehouse, console) if built.ok or built.statuses else None
+        built = build(wh, console)
+        docs_path = docs(wh, console) if built.ok or built.statuses else None
     console.rule("Summary")
-    console.print(f"Warehouse: {settings.warehouse}")
+    console.print(f"Warehouse: {wh.describe()}")
     if docs_path:
         console.print(f"Docs:      {docs_path}")
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(built.statuses.items())) or "no results"
@@ -233,7 +247,7 @@ def run_nightly(settings: Settings, today: date, console: Console, *, transport=
         )
     if outcome.drift and not outcome.drift.ok:
         console.print(f"[yellow]! schema drift:[/] {outcome.drift.summary()} (details in ops.schema_drift)")
-    console.print(status_table(settings.warehouse, today))
+    console.print(status_table(wh, today))
     if not outcome.ok:
         console.print(f"[bold red]FAILED[/]: {len(outcome.errors)} ingestion problem(s); data already loaded is kept.")
         return EXIT_INGEST_FAILED

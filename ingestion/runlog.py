@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
+from ingestion.warehouse import Warehouse, as_warehouse
 
 DDL = """
 create schema if not exists ops;
@@ -25,7 +25,7 @@ create table if not exists ops.run_log (
     dataset varchar not null,          -- '*' = the school as a whole
     rows_landed bigint,
     http_retries integer,
-    duration_seconds double,
+    duration_seconds double precision,
     outcome varchar not null,          -- 'ok' | 'failed'
     error varchar                      -- redacted; names school and dataset
 );
@@ -59,7 +59,7 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def write(warehouse: Path, run_id: str, command: str, started_at: datetime, runs: list[SchoolRun]) -> None:
+def write(warehouse: Warehouse | Path, run_id: str, command: str, started_at: datetime, runs: list[SchoolRun]) -> None:
     """Append this run's rows; the log is append-only, so history of every night is kept."""
     finished_at = datetime.now()
     rows = []
@@ -72,7 +72,7 @@ def write(warehouse: Path, run_id: str, command: str, started_at: datetime, runs
                      run.retries, round(run.duration_seconds, 3), "ok" if run.ok else "failed",
                      "; ".join(f"{k}: {v}" if k != "*" else v for k, v in run.errors.items()) or None,
                      sum(run.fetched.values())))
-    with duckdb.connect(str(warehouse)) as con:
+    with as_warehouse(warehouse).connect() as con:
         con.execute(DDL)
         if rows:
             # columns by name: a warehouse created before rows_fetched has it last
@@ -114,21 +114,14 @@ class SchoolHealth:
         return self.last_success_at is not None and self.last_success_at == self.last_run_at
 
 
-def health(warehouse: Path) -> list[SchoolHealth]:
+def health(warehouse: Warehouse | Path) -> list[SchoolHealth]:
     """Per-school health from the run log and the registers actually landed."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        has_log = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'ops' and table_name = 'run_log'"
-        ).fetchall()[0][0]
-        if not has_log:
+    with as_warehouse(warehouse).connect(read_only=True) as con:
+        if not con.table_exists("ops", "run_log"):
             return []
         rows = con.execute(STATUS_SQL).fetchall()
         latest: dict[str, str] = {}
-        has_registers = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw_isams' and table_name = 'registration_statuses'"
-        ).fetchall()[0][0]
-        if has_registers:
+        if con.table_exists("raw_isams", "registration_statuses"):
             latest = dict(con.execute(
                 "select school_code, max(substr(registration_date_time, 1, 10)) "
                 "from raw_isams.registration_statuses group by 1"

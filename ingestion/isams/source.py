@@ -19,6 +19,7 @@ import os
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
+import functools
 import json
 import logging
 import time
@@ -40,6 +41,7 @@ from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
 from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
 from ingestion.isams.quirks import flatten, items
 from ingestion.redact import redact
+from ingestion.warehouse import Warehouse, as_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +81,9 @@ class IngestError(RuntimeError):
     """Loading a school's data into the warehouse failed (not an API problem); rows loaded before are kept."""
 
 
+@functools.lru_cache(maxsize=4096)
 def normalized(name: str) -> str:
-    """The column name dlt gives ``name`` (snake_case naming convention)."""
+    """The column name dlt gives ``name`` (snake_case naming convention); cached: called once per field per mark."""
     return _naming.normalize_identifier(name)
 
 
@@ -123,8 +126,11 @@ def registers_table(records: Sequence[dict], school_code: str, shapes: Shapes | 
             if value is not None and not isinstance(value, str):
                 kinds = odd.setdefault(name, {})
                 kinds[kind_of(value)] = kinds.get(kind_of(value), 0) + 1
-            # a field first seen part-way through (e.g. Code) is null for the earlier rows
-            columns.setdefault(name, [None] * i).append(_as_text(value))
+            # a field first seen part-way through (e.g. Code) is null for the earlier rows; build that padding
+            # only then (setdefault would build it for every field of every mark: quadratic in window size)
+            if name not in columns:
+                columns[name] = [None] * i
+            columns[name].append(_as_text(value))
         for values in columns.values():
             values.extend([None] * (i + 1 - len(values)))
     columns[SCHOOL_COLUMN] = [school_code] * len(records)
@@ -374,7 +380,7 @@ def _schema() -> dlt.Schema:
 
 def ingest_school(
     school: SchoolConfig,
-    warehouse: Path,
+    warehouse: Warehouse | Path,
     pipelines_dir: Path,
     *,
     register_start: date,
@@ -392,7 +398,7 @@ def ingest_school(
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     pipeline = dlt.pipeline(
         pipeline_name=f"isams_{school.code.lower()}",
-        destination=dlt.destinations.duckdb(str(warehouse)),
+        destination=as_warehouse(warehouse).dlt_destination(),
         dataset_name=DATASET_NAME,
         pipelines_dir=str(pipelines_dir),
     )
@@ -408,7 +414,8 @@ def ingest_school(
         except Exception as exc:
             # dlt keeps a failed package and retries it on the next run; nothing loaded before is lost
             raise IngestError(redact(
-                f"school {school.code}: loading into {warehouse} failed ({type(exc).__name__}: {exc}). "
+                f"school {school.code}: loading into {as_warehouse(warehouse).describe()} failed "
+                f"({type(exc).__name__}: {exc}). "
                 "Rows loaded by earlier runs are unchanged; fix the cause and run again.",
                 school.secrets(),
             )) from exc

@@ -21,7 +21,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -29,6 +28,7 @@ from ingestion.validation import quarantine
 from ingestion.validation.rules import (
     INTEGER_REGEX, RULES, TIMESTAMP_FORMAT, TIMESTAMP_SHAPE, DatasetRules, is_sensitive,
 )
+from ingestion.warehouse import Connection, Warehouse, as_warehouse
 
 RAW_SCHEMA = "raw_isams"
 ROW = "_row"  # synthetic row number: the only thing GX reports about a failing row
@@ -114,7 +114,7 @@ class ValidationReport:
 # ---------------------------------------------------------------- frames
 
 
-def _raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+def _raw_columns(con: Connection) -> dict[str, list[str]]:
     rows = con.execute(
         "select table_name, column_name from information_schema.columns where table_schema = ? "
         "order by table_name, ordinal_position", [RAW_SCHEMA],
@@ -126,8 +126,9 @@ def _raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
 
 
 def _frame_sql(rules: DatasetRules, columns: list[str], scoped: bool) -> str:
-    """Current rows (of the scoped loads) as text. With a scope, current rows from earlier loads that share
-    a unique value with a scoped row come too, so a duplicate against an unchanged scd2 row is still seen."""
+    """Current rows (of the scoped loads, listed in temp table ``_scope_loads``) as text. With a scope, current
+    rows from earlier loads that share a unique value with a scoped row come too, so a duplicate against an
+    unchanged scd2 row is still seen."""
     q = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731
     keep = [c for c in columns if c not in ("_dlt_valid_from", "_dlt_valid_to")]
     select = ", ".join(f"cast(c.{q(c)} as varchar) as {q(c)}" for c in keep)
@@ -142,8 +143,8 @@ def _frame_sql(rules: DatasetRules, columns: list[str], scoped: bool) -> str:
     ]
     return (
         f"with cur as (select * from {table} where {current}), "
-        f"scope as (select * from cur where list_contains($load_ids, _dlt_load_id)) "
-        f"select {select} from cur c where list_contains($load_ids, c._dlt_load_id)"
+        f"scope as (select * from cur where _dlt_load_id in (select load_id from _scope_loads)) "
+        f"select {select} from cur c where c._dlt_load_id in (select load_id from _scope_loads)"
         + "".join(f" or {x}" for x in context) + f" {order}"
     )
 
@@ -152,13 +153,21 @@ def _parsed(column: str) -> str:
     return f"{column}__as_timestamp"
 
 
+def _scope(con: Connection, load_ids: set[str]) -> None:
+    """The loads to validate, as temp table ``_scope_loads`` (portable; no list parameters)."""
+    con.execute("drop table if exists _scope_loads")
+    con.execute("create temp table _scope_loads (load_id varchar)")
+    if load_ids:
+        con.executemany("insert into _scope_loads values (?)", [(i,) for i in sorted(load_ids)])
+
+
 def load_frame(
-    con: duckdb.DuckDBPyConnection, rules: DatasetRules, columns: list[str], load_ids: set[str] | None
+    con: Connection, rules: DatasetRules, columns: list[str], load_ids: set[str] | None
 ) -> pd.DataFrame:
     """The rows to check, with every required column present (absent ones all-null) and parsed dates."""
-    sql = _frame_sql(rules, columns, load_ids is not None)
-    params = {"load_ids": sorted(load_ids)} if load_ids is not None else None
-    frame = con.execute(sql, params).df() if params else con.execute(sql).df()
+    if load_ids is not None:
+        _scope(con, load_ids)
+    frame = con.frame(_frame_sql(rules, columns, load_ids is not None))
     for column in rules.required_columns:
         if column not in frame.columns:
             frame[column] = pd.Series([pd.NA] * len(frame), dtype="string")
@@ -352,7 +361,7 @@ def per_school(dataset: str, frame: pd.DataFrame, failures: dict[str, list[int]]
 
 
 def validate_landed(
-    warehouse: Path,
+    warehouse: Warehouse | Path,
     run_id: str,
     *,
     load_ids: set[str] | None = None,
@@ -364,9 +373,10 @@ def validate_landed(
     Opens the warehouse for writing (ops.quarantine), so run it when dlt and dbt are not running.
     """
     started, today = time.monotonic(), today or date.today()
-    docs_dir = docs_dir or warehouse.parent / "gx_docs"
+    warehouse = as_warehouse(warehouse)
+    docs_dir = docs_dir or warehouse.local_dir / "gx_docs"
     report = ValidationReport(run_id)
-    with duckdb.connect(str(warehouse)) as con:
+    with warehouse.connect() as con:
         quarantine.ensure(con)
         tables = _raw_columns(con)
         report.skipped = sorted(t for t in tables if t not in {r.name for r in RULES})
@@ -391,14 +401,10 @@ def validate_landed(
     return report
 
 
-def load_ids_since(warehouse: Path, since: datetime) -> set[str]:
+def load_ids_since(warehouse: Warehouse | Path, since: datetime) -> set[str]:
     """The dlt loads completed at or after ``since`` (the loads of a run that started then)."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        has = con.execute(
-            "select count(*) from information_schema.tables where table_schema = ? and table_name = '_dlt_loads'",
-            [RAW_SCHEMA],
-        ).fetchall()[0][0]
-        if not has:
+    with as_warehouse(warehouse).connect(read_only=True) as con:
+        if not con.table_exists(RAW_SCHEMA, "_dlt_loads"):
             return set()
         rows = con.execute(
             f"select load_id from {RAW_SCHEMA}._dlt_loads where status = 0 and inserted_at >= ?",

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import duckdb
-
 from ingestion.validation.rules import DatasetRules
+from ingestion.warehouse import Connection
 
 DDL = """
 create schema if not exists ops;
@@ -48,29 +47,27 @@ select distinct school_code, dataset, record_id from ops.quarantine where false
 """
 
 
-def ensure(con: duckdb.DuckDBPyConnection) -> None:
+def ensure(con: Connection) -> None:
     con.execute(DDL)
-    if not con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'ops' "
-        "and table_name = 'quarantined_records'"
-    ).fetchall()[0][0]:
+    if not con.table_exists("ops", "quarantined_records"):
         con.execute(_EMPTY_VIEW)
 
 
-def record(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> int:
+def record(con: Connection, rows: list[tuple]) -> int:
     """Append failures not already recorded for the same key; return how many were new."""
     if not rows:
         return 0
+    con.execute("drop table if exists _q")
     con.execute(
-        "create or replace temp table _q (run_id varchar, school_code varchar, dataset varchar, record_id varchar, "
+        "create temp table _q (run_id varchar, school_code varchar, dataset varchar, record_id varchar, "
         "rule varchar, reason varchar, load_id varchar, quarantined_at timestamp)"
     )
     con.executemany("insert into _q values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     before = con.execute("select count(*) from ops.quarantine").fetchall()[0][0]
     con.execute("""
         insert into ops.quarantine
-        select any_value(run_id), school_code, dataset, record_id, rule, any_value(reason), load_id,
-               any_value(quarantined_at)
+        select min(run_id), school_code, dataset, record_id, rule, min(reason), load_id,
+               min(quarantined_at)
         from _q n
         where not exists (
             select 1 from ops.quarantine q
@@ -92,7 +89,7 @@ def _current_sql(rules: DatasetRules, columns: list[str]) -> str:
 
 
 def create_view(
-    con: duckdb.DuckDBPyConnection, rules: Mapping[str, DatasetRules], columns: Mapping[str, list[str]]
+    con: Connection, rules: Mapping[str, DatasetRules], columns: Mapping[str, list[str]]
 ) -> None:
     """(Re)create the view over the raw tables that exist now (rerun after a new table first lands)."""
     parts = [_current_sql(r, columns[name]) for name, r in sorted(rules.items())

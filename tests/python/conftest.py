@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
-os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+from ingestion.telemetry import silence
+
+silence()
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,3 +28,23 @@ def isams_samples() -> Path:
     if not path.is_dir():
         pytest.skip(f"iSAMS sample responses not found at {path} (set SCHOOLWH_SHARED_FIXTURES)")
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster for the session (ingestion/pgcluster.py); stopped and removed after.
+
+    Fails (never skips) when it cannot start, so a CI machine without PostgreSQL is noticed; set
+    SCHOOLWH_SKIP_POSTGRES=1 to skip the PostgreSQL tests deliberately.
+    """
+    if os.environ.get("SCHOOLWH_SKIP_POSTGRES") == "1":
+        pytest.skip("SCHOOLWH_SKIP_POSTGRES=1: PostgreSQL tests skipped")
+    from ingestion.pgcluster import PgClusterError, start_cluster
+
+    try:
+        cluster = start_cluster()
+    except PgClusterError as exc:
+        pytest.fail(f"cannot start a throwaway PostgreSQL cluster: {exc} (set SCHOOLWH_SKIP_POSTGRES=1 to skip)",
+                    pytrace=False)
+    with cluster:
+        yield cluster

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -72,3 +73,15 @@ def test_warehouse_path_precedence(monkeypatch, tmp_path):
 )
 def test_default_register_start_is_previous_academic_year(today, start):
     assert cfg.default_register_start(today) == start
+
+
+def test_nightly_without_pupil_key_secret_is_a_configuration_error(monkeypatch):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "SCHOOLWH_PUPIL_KEY_SECRET"}
+    schoolwh = Path(sys.executable).parent / "schoolwh"
+    result = subprocess.run([str(schoolwh), "nightly", "--schools", str(EXAMPLE)], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 3
+    assert "SCHOOLWH_PUPIL_KEY_SECRET is not set" in result.stdout

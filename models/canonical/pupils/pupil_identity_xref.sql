@@ -115,8 +115,10 @@ select
     pupil_id,
     record_source,
     person_id,
-    {{ surrogate_key(['person_id']) }} as pupil_key,
-    {{ surrogate_key(['school_code', 'person_id']) }} as enrolment_key,
+    -- Keyed hashes (secret SCHOOLWH_PUPIL_KEY_SECRET): person ids are guessable (UPN, name and date of birth),
+    -- so a plain md5 of one could be reversed by anyone holding a list of pupils.
+    {{ keyed_hash(['person_id']) }} as pupil_key,
+    {{ keyed_hash(['school_code', 'person_id']) }} as enrolment_key,
     match_method,
     count(*) over (partition by person_id) as person_source_records,
     count(*) over (partition by person_id, school_code) as enrolment_source_records

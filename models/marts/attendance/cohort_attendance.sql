@@ -6,10 +6,10 @@
   - Persistent/severe absentees are judged on each enrolment's own possible sessions in the period;
     enrolments with zero possible sessions in the period are left out.
   - var('min_cohort_size') > 0: cohorts with fewer enrolments keep their row but every figure is null and
-    is_suppressed is true (the row still tells a reader the cohort exists).
+    is_suppressed is true (the row still tells a reader the cohort exists). Complementary suppression: when
+    the small cohorts of one breakdown (school x year x term x cohort type) together have fewer enrolments, the
+    next smallest cohorts are suppressed too, so whole_school minus the shown cohorts reveals no small group.
 -#}
-{%- set min_cohort_size = var('min_cohort_size', 0) | int %}
-
 with months as (
     select * from {{ ref('int_attendance__enrolment_months') }}
 ),
@@ -97,7 +97,7 @@ cohorts as (
 flagged as (
     select
         cohorts.*,
-        {{ 'enrolments < ' ~ min_cohort_size if min_cohort_size > 0 else 'false' }} as is_suppressed
+        {{ small_cohort_suppressed('enrolments', partition_by=['school_code', 'academic_year', 'term', 'cohort_type'], tiebreak='cohort_value') }} as is_suppressed
     from cohorts
 )
 

@@ -4,6 +4,12 @@
   of sums; the group's rates are computed from the group's sums (a large school weighs more), never as an
   average of school rates. Differences are school rate minus group rate, in percentage points, of the
   published (rounded) rates. Rank 1 = the lowest absence rate (ties share a rank); null on the 'ALL' row.
+  var('min_cohort_size') > 0 (small-number suppression, macro small_cohort_suppressed):
+  - a school x month with fewer enrolments keeps its row with every figure null, is_suppressed true and no rank
+    (ranks are among the shown schools);
+  - the 'ALL' row is also suppressed when it is small itself, or when the suppressed schools of the month
+    together have fewer enrolments (ALL minus the shown schools would reveal them); the group_* and *_diff_pp
+    figures of every row are then null too.
 -#}
 with months as (
     select * from {{ ref('int_attendance__enrolment_months') }}
@@ -58,9 +64,32 @@ rated as (
     from all_rows
 ),
 
+-- Primary suppression per row; the residual (suppressed schools together) protects the group row.
+flagged as (
+    select
+        rated.*,
+        {{ small_cohort_suppressed('enrolments') }} as is_small,
+        sum(case when school_code <> 'ALL' and {{ small_cohort_suppressed('enrolments') }} then enrolments else 0 end)
+            over (partition by academic_year, month_start) as suppressed_enrolments,
+        count(case when school_code <> 'ALL' and {{ small_cohort_suppressed('enrolments') }} then 1 end)
+            over (partition by academic_year, month_start) as suppressed_schools
+    from rated
+),
+
+suppressed as (
+    select
+        flagged.*,
+        case
+            when school_code <> 'ALL' then is_small
+            else is_small or (suppressed_schools > 0 and {{ small_cohort_suppressed('suppressed_enrolments') }})
+        end as is_suppressed
+    from flagged
+),
+
 with_group as (
     select
         r.*,
+        g.is_suppressed as is_group_suppressed,
         g.attendance_rate as group_attendance_rate,
         g.absence_rate as group_absence_rate,
         g.authorised_absence_rate as group_authorised_absence_rate,
@@ -69,10 +98,13 @@ with_group as (
         count(case when r.school_code <> 'ALL' then 1 end) over (
             partition by r.academic_year, r.month_start
         ) as schools_in_group
-    from rated as r
-    inner join rated as g
+    from suppressed as r
+    inner join suppressed as g
         on g.school_code = 'ALL' and g.academic_year = r.academic_year and g.month_start = r.month_start
 )
+
+{%- set figure = "case when is_suppressed then null else %s end" %}
+{%- set group_figure = "case when is_suppressed or is_group_suppressed then null else %s end" %}
 
 select
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
@@ -80,32 +112,33 @@ select
     cast(school_code as {{ dbt.type_string() }}) as school_code,
     school_code = 'ALL' as is_group_total,
     cast(schools_in_group as integer) as schools_in_group,
-    cast(enrolments as integer) as enrolments,
-    cast(possible_sessions as integer) as possible_sessions,
-    cast(attended_sessions as integer) as attended_sessions,
-    cast(absence_sessions as integer) as absence_sessions,
-    cast(authorised_absence_sessions as integer) as authorised_absence_sessions,
-    cast(unauthorised_absence_sessions as integer) as unauthorised_absence_sessions,
-    cast(late_sessions as integer) as late_sessions,
-    attendance_rate,
-    absence_rate,
-    authorised_absence_rate,
-    unauthorised_absence_rate,
-    late_rate,
-    group_attendance_rate,
-    group_absence_rate,
-    group_authorised_absence_rate,
-    group_unauthorised_absence_rate,
-    group_late_rate,
-    cast(attendance_rate - group_attendance_rate as numeric(18, 2)) as attendance_rate_diff_pp,
-    cast(absence_rate - group_absence_rate as numeric(18, 2)) as absence_rate_diff_pp,
-    cast(authorised_absence_rate - group_authorised_absence_rate as numeric(18, 2)) as authorised_absence_rate_diff_pp,
-    cast(unauthorised_absence_rate - group_unauthorised_absence_rate as numeric(18, 2)) as unauthorised_absence_rate_diff_pp,
-    cast(late_rate - group_late_rate as numeric(18, 2)) as late_rate_diff_pp,
+    cast({{ figure % 'enrolments' }} as integer) as enrolments,
+    cast({{ figure % 'possible_sessions' }} as integer) as possible_sessions,
+    cast({{ figure % 'attended_sessions' }} as integer) as attended_sessions,
+    cast({{ figure % 'absence_sessions' }} as integer) as absence_sessions,
+    cast({{ figure % 'authorised_absence_sessions' }} as integer) as authorised_absence_sessions,
+    cast({{ figure % 'unauthorised_absence_sessions' }} as integer) as unauthorised_absence_sessions,
+    cast({{ figure % 'late_sessions' }} as integer) as late_sessions,
+    {{ figure % 'attendance_rate' }} as attendance_rate,
+    {{ figure % 'absence_rate' }} as absence_rate,
+    {{ figure % 'authorised_absence_rate' }} as authorised_absence_rate,
+    {{ figure % 'unauthorised_absence_rate' }} as unauthorised_absence_rate,
+    {{ figure % 'late_rate' }} as late_rate,
+    {{ group_figure % 'group_attendance_rate' }} as group_attendance_rate,
+    {{ group_figure % 'group_absence_rate' }} as group_absence_rate,
+    {{ group_figure % 'group_authorised_absence_rate' }} as group_authorised_absence_rate,
+    {{ group_figure % 'group_unauthorised_absence_rate' }} as group_unauthorised_absence_rate,
+    {{ group_figure % 'group_late_rate' }} as group_late_rate,
+    cast({{ group_figure % '(attendance_rate - group_attendance_rate)' }} as numeric(18, 2)) as attendance_rate_diff_pp,
+    cast({{ group_figure % '(absence_rate - group_absence_rate)' }} as numeric(18, 2)) as absence_rate_diff_pp,
+    cast({{ group_figure % '(authorised_absence_rate - group_authorised_absence_rate)' }} as numeric(18, 2)) as authorised_absence_rate_diff_pp,
+    cast({{ group_figure % '(unauthorised_absence_rate - group_unauthorised_absence_rate)' }} as numeric(18, 2)) as unauthorised_absence_rate_diff_pp,
+    cast({{ group_figure % '(late_rate - group_late_rate)' }} as numeric(18, 2)) as late_rate_diff_pp,
     cast(case
-        when school_code <> 'ALL' then rank() over (
-            partition by academic_year, month_start, case when school_code = 'ALL' then 1 else 0 end
+        when school_code <> 'ALL' and not is_suppressed then rank() over (
+            partition by academic_year, month_start, case when school_code = 'ALL' or is_suppressed then 1 else 0 end
             order by absence_rate
         )
-    end as integer) as absence_rate_rank
+    end as integer) as absence_rate_rank,
+    is_suppressed
 from with_group

@@ -38,6 +38,7 @@ latest as (
 select
     cast(t.school_code as {{ dbt.type_string() }}) as school_code,
     cast(t.academic_year as {{ dbt.type_string() }}) as academic_year,
+    cast(substring(t.academic_year, 1, 4) || '-09-01' as date) as academic_year_start_date,
     cast(t.pupil_key as {{ dbt.type_string() }}) as pupil_key,
     cast(l.year_group as {{ dbt.type_string() }}) as year_group,
     cast(t.possible_sessions as integer) as possible_sessions,

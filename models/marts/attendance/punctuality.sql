@@ -3,10 +3,9 @@
   unauthorised absence) by school, cohort and calendar month. DfE "late sessions" = L + U.
   One row per school x academic year x month x cohort type x cohort value. An enrolment belongs to the
   cohort of its last session in the month. Rates are ratios of sums over possible sessions.
-  var('min_cohort_size') suppresses as in cohort_attendance (figures null, is_suppressed true).
+  var('min_cohort_size') suppresses as in cohort_attendance (figures null, is_suppressed true; complementary
+  suppression within school x year x month x cohort type).
 -#}
-{%- set min_cohort_size = var('min_cohort_size', 0) | int %}
-
 with months as (
     select * from {{ ref('int_attendance__enrolment_months') }}
 ),
@@ -80,7 +79,7 @@ cohorts as (
 flagged as (
     select
         cohorts.*,
-        {{ 'enrolments < ' ~ min_cohort_size if min_cohort_size > 0 else 'false' }} as is_suppressed
+        {{ small_cohort_suppressed('enrolments', partition_by=['school_code', 'academic_year', 'month_start', 'cohort_type'], tiebreak='cohort_value') }} as is_suppressed
     from cohorts
 )
 

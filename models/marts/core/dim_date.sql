@@ -1,5 +1,5 @@
 {#-
-  One row per calendar date of every academic year any school's calendar touches (1 Sep - 31 Aug), school-agnostic. academic_year by the date rule (1 Sep - 31 Aug); term and
+  One row per calendar date of every academic year any school's calendar touches (1 Sep - 31 Aug), school-agnostic. academic_year by the date rule (1 Sep - 31 Aug); academic_week 1 = the week of 1 Sep; term and
   half_term are the group's predominant ones (the value most schools have on that date; ties: the
   alphabetically first); per-school terms are on fct_attendance_session. schools_open = schools for which
   the date is a school day.
@@ -62,6 +62,14 @@ select
     cast(t.term_name as {{ dbt.type_string() }}) as term,
     cast(t.half_term as {{ dbt.type_string() }}) as half_term,
     cast({{ dbt.date_trunc('week', 'd.calendar_date') }} as date) as week_start,
+    -- Week of the academic year: 1 = the (Monday-to-Sunday) week holding 1 September.
+    cast(
+        {{ dbt.datediff(
+            dbt.date_trunc('week', "cast(cast(" ~ academic_year_start('d.calendar_date') ~ " as " ~ dbt.type_string() ~ ") || '-09-01' as date)"),
+            dbt.date_trunc('week', 'd.calendar_date'),
+            'day'
+        ) }} / 7.0 + 1
+    as integer) as academic_week,
     cast({{ dbt.date_trunc('month', 'd.calendar_date') }} as date) as month_start,
     cast(extract(year from d.calendar_date) as integer) as calendar_year,
     cast(extract(month from d.calendar_date) as integer) as month_number,

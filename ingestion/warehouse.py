@@ -1,0 +1,201 @@
+"""The warehouse: one DuckDB file or one PostgreSQL database, as ingestion, validation and status see it.
+
+:class:`Warehouse` says where raw data lands (``dlt_destination``), which dbt target builds it
+(``dbt_target``), how to open it (``connect``: a tiny connection with ``execute``/``fetchall``/``frame``
+on both backends, ``?`` placeholders everywhere) and where its local state lives (``local_dir``: dlt
+pipeline state, dbt artifacts, GX docs and the run lock, kept apart per warehouse).
+
+The target comes from ``--target`` or ``SCHOOLWH_TARGET`` (default ``duckdb``). PostgreSQL settings come from
+the environment variables profiles.yml reads: ``SCHOOLWH_PG_HOST``, ``SCHOOLWH_PG_PORT``, ``SCHOOLWH_PG_USER``,
+``DBT_ENV_SECRET_SCHOOLWH_PG_PASSWORD`` and ``SCHOOLWH_PG_DATABASE``. The password is never printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+Kind = Literal["duckdb", "postgres"]
+TARGETS: tuple[Kind, ...] = ("duckdb", "postgres")
+PASSWORD_ENV = "DBT_ENV_SECRET_SCHOOLWH_PG_PASSWORD"
+
+
+class WarehouseConfigError(ValueError):
+    pass
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The PostgreSQL server cannot be reached or refused the login (the message never has the password)."""
+
+
+@dataclass(frozen=True)
+class PgSettings:
+    host: str = "localhost"
+    port: int = 5432
+    user: str = "schoolwh"
+    database: str = "schoolwh"
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> PgSettings:
+        env = dict(os.environ if env is None else env)
+        port = env.get("SCHOOLWH_PG_PORT", "5432")
+        if not port.isdigit():
+            raise WarehouseConfigError(f"SCHOOLWH_PG_PORT must be a port number, not {port!r}")
+        return cls(
+            host=env.get("SCHOOLWH_PG_HOST", "localhost"), port=int(port),
+            user=env.get("SCHOOLWH_PG_USER", "schoolwh"), database=env.get("SCHOOLWH_PG_DATABASE", "schoolwh"),
+            password=env.get(PASSWORD_ENV, ""),
+        )
+
+    def env(self) -> dict[str, str]:
+        return {
+            "SCHOOLWH_PG_HOST": self.host, "SCHOOLWH_PG_PORT": str(self.port), "SCHOOLWH_PG_USER": self.user,
+            "SCHOOLWH_PG_DATABASE": self.database, PASSWORD_ENV: self.password,
+        }
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """``path``: the DuckDB file; for PostgreSQL it only anchors the local state directory."""
+
+    kind: Kind
+    path: Path
+    pg: PgSettings | None = None
+
+    @classmethod
+    def duckdb(cls, path: Path) -> Warehouse:
+        return cls("duckdb", Path(path))
+
+    @classmethod
+    def from_target(cls, target: str | None, path: Path, env: dict[str, str] | None = None) -> Warehouse:
+        """``target`` (None: ``$SCHOOLWH_TARGET``, default duckdb) with the PostgreSQL settings from ``env``."""
+        kind = target or (os.environ if env is None else env).get("SCHOOLWH_TARGET") or "duckdb"
+        if kind not in TARGETS:
+            raise WarehouseConfigError(f"unknown target {kind!r} (choose {' or '.join(TARGETS)})")
+        return cls("postgres", Path(path), PgSettings.from_env(env)) if kind == "postgres" else cls.duckdb(path)
+
+    @property
+    def dbt_target(self) -> str:
+        return self.kind
+
+    @property
+    def local_dir(self) -> Path:
+        """Local state of this warehouse (dlt pipelines, dbt artifacts, GX docs, lock): never shared."""
+        if self.pg is None:
+            return self.path.parent
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{self.pg.database}@{self.pg.host}_{self.pg.port}")
+        return self.path.parent / "postgres" / name
+
+    @property
+    def lock_path(self) -> Path:
+        if self.pg is None:
+            return self.path.with_name(self.path.name + ".lock")
+        return self.local_dir / "warehouse.lock"
+
+    def describe(self) -> str:
+        """For messages: where the warehouse is, never the password."""
+        if self.pg is None:
+            return str(self.path)
+        return f"postgresql://{self.pg.user}@{self.pg.host}:{self.pg.port}/{self.pg.database}"
+
+    def exists(self) -> bool:
+        return self.path.exists() if self.pg is None else True
+
+    def dbt_env(self) -> dict[str, str]:
+        """What dbt's profiles.yml needs to reach this warehouse."""
+        env = {"SCHOOLWH_TARGET": self.dbt_target, "SCHOOLWH_WAREHOUSE": str(self.path)}
+        return {**env, **self.pg.env()} if self.pg else env
+
+    def dlt_destination(self) -> Any:
+        import dlt
+
+        if self.pg is None:
+            return dlt.destinations.duckdb(str(self.path))
+        return dlt.destinations.postgres(credentials={
+            "database": self.pg.database, "username": self.pg.user, "password": self.pg.password,
+            "host": self.pg.host, "port": self.pg.port,
+        })
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[Connection]:
+        """A connection for a few statements; on PostgreSQL one transaction, committed on success."""
+        if self.pg is None:
+            import duckdb
+
+            with duckdb.connect(str(self.path), read_only=read_only) as con:
+                yield Connection("duckdb", con)
+            return
+        import psycopg2
+
+        try:
+            con = psycopg2.connect(host=self.pg.host, port=self.pg.port, user=self.pg.user,
+                                   password=self.pg.password, dbname=self.pg.database, connect_timeout=15)
+        except psycopg2.OperationalError as exc:
+            reason = str(exc).strip().replace(self.pg.password, "***") if self.pg.password else str(exc).strip()
+            raise WarehouseUnavailable(f"cannot connect to {self.describe()}: {reason}") from exc
+        try:
+            with con:  # commit on success, roll back on error
+                yield Connection("postgres", con)
+        finally:
+            con.close()
+
+
+def as_warehouse(warehouse: Warehouse | Path | str) -> Warehouse:
+    """Accept a bare path (a DuckDB file) wherever a warehouse is expected."""
+    return warehouse if isinstance(warehouse, Warehouse) else Warehouse.duckdb(Path(warehouse))
+
+
+def _pg_sql(sql: str) -> str:
+    """``?`` placeholders to psycopg2's ``%s`` (and a literal ``%`` to ``%%``)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class Connection:
+    """The few calls ingestion needs, the same on DuckDB and PostgreSQL. Placeholders are ``?``."""
+
+    def __init__(self, kind: Kind, raw: Any) -> None:
+        self.kind = kind
+        self.raw = raw
+        self._cur = raw.cursor() if kind == "postgres" else None
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Connection:
+        if self._cur is None:
+            self.raw.execute(sql, params) if params is not None else self.raw.execute(sql)
+        elif params is not None:
+            self._cur.execute(_pg_sql(sql), list(params))
+        else:
+            self._cur.execute(sql)
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._cur is None:
+            self.raw.executemany(sql, rows)
+        else:
+            from psycopg2.extras import execute_batch
+
+            execute_batch(self._cur, _pg_sql(sql), [list(r) for r in rows], page_size=500)
+
+    def fetchall(self) -> list[tuple]:
+        return (self.raw if self._cur is None else self._cur).fetchall()
+
+    def frame(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+        """The result as a DataFrame; text columns are pandas strings on both backends."""
+        self.execute(sql, params)
+        if self._cur is None:
+            return self.raw.df()
+        names = [d.name for d in self._cur.description]
+        return pd.DataFrame.from_records(self._cur.fetchall(), columns=names)
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        return bool(self.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0])

@@ -1,0 +1,63 @@
+{#-
+  Privacy by construction: what may never reach a published model (marts, and anything an exposure reads).
+
+  privacy_identifying_names() -> list of column-name terms that identify a person or are special-category
+  data. A column matches a term when the term's words appear consecutively in the column name's words
+  (split on '_'): `email` matches `school_email_address`, `sen` matches `sen_status` but not `session`.
+  tests/python/test_privacy.py reads this list from the manifest, so it is the single source.
+-#}
+{% macro privacy_identifying_names() -%}
+    {{ return([
+        'forename', 'surname', 'first_name', 'last_name', 'middle_name', 'middle_names', 'full_name',
+        'preferred_name', 'legal_name', 'date_of_birth', 'dob', 'birth_date', 'upn', 'uln', 'former_upn',
+        'person_guid', 'person_id', 'mis_pupil_id', 'pupil_id', 'contact_person_id', 'family_id', 'user_code',
+        'email', 'mobile', 'telephone', 'phone', 'address', 'postcode', 'ni_number', 'nhs_number',
+        'ethnicity', 'ethnic_group', 'religion', 'nationality', 'medical', 'health', 'disability', 'sen',
+    ]) }}
+{%- endmacro %}
+
+
+{#- The classifications that may never be published. -#}
+{% macro privacy_restricted_classifications() -%}
+    {{ return(['pii', 'special_category']) }}
+{%- endmacro %}
+
+
+{#-
+  privacy_published_leaks() -> list of 'model.column: reason' strings for every published model's column that
+  is classified pii/special_category or whose name matches privacy_identifying_names(). Published = a model
+  in schema `marts` or under models/marts, or a model an exposure depends on. Reads the `graph` (only
+  meaningful when `execute`).
+-#}
+{% macro privacy_published_leaks() -%}
+    {%- set leaks = [] -%}
+    {%- if not execute -%}
+        {{ return(leaks) }}
+    {%- endif -%}
+    {%- set exposed = [] -%}
+    {%- for exposure in graph.exposures.values() -%}
+        {%- do exposed.extend(exposure.depends_on.nodes) -%}
+    {%- endfor -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
+        {%- if node.config.schema == 'marts' or (node.fqn | length > 1 and node.fqn[1] == 'marts') or node.unique_id in exposed -%}
+            {%- if node.config.schema == 'marts' and not node.config.contract.enforced -%}
+                {%- do leaks.append(node.name ~ ': contract not enforced, so its columns cannot be checked') -%}
+            {%- endif -%}
+            {%- for column in node.columns.values() -%}
+                {%- set meta = column.meta or {} -%}
+                {%- set config_meta = (column.config or {}).get('meta', {}) or {} -%}
+                {%- set classification = meta.get('classification') or config_meta.get('classification') -%}
+                {%- if classification in privacy_restricted_classifications() -%}
+                    {%- do leaks.append(node.name ~ '.' ~ column.name ~ ': classified ' ~ classification) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- for column_name in node.columns.keys() -%}
+                {%- set words = '_' ~ (column_name | lower) ~ '_' -%}
+                {%- for term in privacy_identifying_names() if ('_' ~ term ~ '_') in words -%}
+                    {%- do leaks.append(node.name ~ '.' ~ column_name ~ ': identifying name (' ~ term ~ ')') -%}
+                {%- endfor -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(leaks) }}
+{%- endmacro %}
