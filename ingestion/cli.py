@@ -25,7 +25,8 @@ from ingestion import config as cfg  # noqa: E402
 from ingestion import nightly, pupil_key, runlog  # noqa: E402
 from ingestion.warehouse import Warehouse, WarehouseConfigError, WarehouseUnavailable  # noqa: E402
 
-console = Console(highlight=False)
+# wide enough for the health table when output goes to a log file (cron) rather than a terminal
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
 
 
 def _date(text: str) -> date:
@@ -86,9 +87,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
     if not warehouse.exists():
         raise cfg.ConfigError(f"no warehouse at {warehouse.describe()}: run schoolwh nightly (or make demo) first")
-    console.print(nightly.status_table(warehouse, args.today))
-    healthy = all(h.healthy for h in runlog.health(warehouse))
-    return nightly.EXIT_OK if healthy else nightly.EXIT_INGEST_FAILED
+    healths = nightly.school_health(warehouse)
+    console.print(nightly.status_table(warehouse, healths))
+    # non-zero unless every school is ok, so a scheduler can alert on stale or quarantined data too
+    return nightly.EXIT_OK if healths and all(h.state == "ok" for h in healths) else nightly.EXIT_INGEST_FAILED
 
 
 def cmd_build(args: argparse.Namespace) -> int:

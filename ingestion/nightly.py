@@ -172,19 +172,28 @@ def ingest_table(outcome: IngestOutcome) -> Table:
     return grid
 
 
-def status_table(warehouse: Warehouse | Path, today: date) -> Table:
-    """Per-school health: last load, last success, freshness of registers, failing datasets."""
+def school_health(warehouse: Warehouse | Path) -> list[runlog.SchoolHealth]:
+    """Per-school health, including the failing tests of this warehouse's last dbt build."""
+    return runlog.health(warehouse, artifacts_dir(warehouse) / "target" / "run_results.json")
+
+
+def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth] | None = None) -> Table:
+    """Per-school health: last load and success, register freshness, quarantine, failing tests, state."""
     wh = as_warehouse(warehouse)
     grid = Table(title=f"School health · {wh.path.name if wh.pg is None else wh.describe()}")
-    for column in ("school", "last run", "last success", "latest register", "failing datasets", "status"):
+    for column in ("school", "last run", "last success", "latest register", "quarantined", "failing tests",
+                   "failing datasets", "status"):
         grid.add_column(column)
-    for h in runlog.health(warehouse):
-        stale = h.latest_register_date is None or (today - date.fromisoformat(h.latest_register_date)).days > 7
-        state = "[green]ok[/]" if h.healthy and not stale else ("[yellow]stale[/]" if h.healthy else "[red]failing[/]")
+    colour = {"ok": "green", "attention": "yellow", "failing": "red"}
+    for h in school_health(warehouse) if healths is None else healths:
+        register = h.latest_register_date or "none"
+        if h.is_register_stale:
+            register += f" ([yellow]{h.school_days_without_registers} school days ago[/])"
         grid.add_row(
             h.school_code, f"{h.last_run_at:%Y-%m-%d %H:%M}" if h.last_run_at else "never",
             f"{h.last_success_at:%Y-%m-%d %H:%M}" if h.last_success_at else "[red]never[/]",
-            h.latest_register_date or "none", h.failing_datasets or "", state,
+            register, str(h.quarantined_records), str(h.failing_tests), h.failing_datasets or "",
+            f"[{colour[h.state]}]{h.state}[/]",
         )
     return grid
 
@@ -247,7 +256,7 @@ def run_nightly(
         )
     if outcome.drift and not outcome.drift.ok:
         console.print(f"[yellow]! schema drift:[/] {outcome.drift.summary()} (details in ops.schema_drift)")
-    console.print(status_table(wh, today))
+    console.print(status_table(wh))
     if not outcome.ok:
         console.print(f"[bold red]FAILED[/]: {len(outcome.errors)} ingestion problem(s); data already loaded is kept.")
         return EXIT_INGEST_FAILED

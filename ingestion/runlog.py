@@ -7,6 +7,7 @@ last loaded and what failed, without reading logs.
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -108,22 +109,78 @@ class SchoolHealth:
     last_success_at: datetime | None
     failing_datasets: str | None
     latest_register_date: str | None
+    quarantined_records: int = 0  # records of this school currently held out of staging
+    school_days_without_registers: int | None = None  # in term only (monitoring model); None = not built yet
+    is_register_stale: bool | None = None  # the monitoring model's term-aware rule; None = not built yet
+    failing_tests: int = 0  # failed or warned dbt tests of the last build whose stored failures name the school
 
     @property
     def healthy(self) -> bool:
         return self.last_success_at is not None and self.last_success_at == self.last_run_at
 
+    @property
+    def state(self) -> str:
+        """'failing' (last load failed), 'attention' (stale, quarantined records or failing tests), 'ok'."""
+        if not self.healthy:
+            return "failing"
+        if self.is_register_stale or self.quarantined_records or self.failing_tests:
+            return "attention"
+        return "ok"
 
-def health(warehouse: Warehouse | Path) -> list[SchoolHealth]:
-    """Per-school health from the run log and the registers actually landed."""
+
+def _per_school(con, sql: str) -> dict[str, tuple]:
+    return {row[0]: row[1:] for row in con.execute(sql).fetchall()}
+
+
+def _failing_tests_per_school(con, run_results: Path | None) -> dict[str, int]:
+    """Failed/warned tests of the last dbt build, attributed to a school through their stored failures
+    (tests with ``store_failures``; every monitoring test names the school in ``school_code``)."""
+    if run_results is None or not run_results.exists():
+        return {}
+    try:
+        results = json.loads(run_results.read_text()).get("results", [])
+    except (OSError, json.JSONDecodeError):
+        return {}
+    counts: dict[str, int] = {}
+    for node in results:
+        relation = node.get("relation_name")
+        if node.get("status") not in ("fail", "warn") or not relation:
+            continue
+        schema, table = (part.strip('"') for part in relation.split(".")[-2:])
+        columns = {c.lower() for c in con.columns(schema, table)}
+        if "school_code" not in columns:
+            continue
+        for (code,) in con.execute(f"select distinct school_code from {relation}").fetchall():
+            counts[code] = counts.get(code, 0) + 1
+    return counts
+
+
+def health(warehouse: Warehouse | Path, run_results: Path | None = None) -> list[SchoolHealth]:
+    """Per-school health from the run log, the quarantine, the monitoring models and the last dbt build."""
     with as_warehouse(warehouse).connect(read_only=True) as con:
         if not con.table_exists("ops", "run_log"):
             return []
         rows = con.execute(STATUS_SQL).fetchall()
-        latest: dict[str, str] = {}
+        latest: dict[str, tuple] = {}
         if con.table_exists("raw_isams", "registration_statuses"):
-            latest = dict(con.execute(
-                "select school_code, max(substr(registration_date_time, 1, 10)) "
-                "from raw_isams.registration_statuses group by 1"
-            ).fetchall())
-    return [SchoolHealth(code, run_at, ok_at, failing, latest.get(code)) for code, run_at, ok_at, failing in rows]
+            latest = _per_school(con, "select school_code, max(substr(registration_date_time, 1, 10)) "
+                                      "from raw_isams.registration_statuses group by 1")
+        quarantined: dict[str, tuple] = {}
+        if con.table_exists("ops", "quarantined_records"):
+            quarantined = _per_school(con, "select school_code, count(*) from ops.quarantined_records group by 1")
+        fresh: dict[str, tuple] = {}
+        if con.table_exists("monitoring", "monitoring_school_freshness"):
+            fresh = _per_school(con, "select school_code, max(school_days_without_registers), "
+                                     "bool_or(is_register_stale) from monitoring.monitoring_school_freshness "
+                                     "group by 1")
+        failing_tests = _failing_tests_per_school(con, run_results)
+    return [
+        SchoolHealth(
+            code, run_at, ok_at, failing, (latest.get(code) or (None,))[0],
+            quarantined_records=(quarantined.get(code) or (0,))[0],
+            school_days_without_registers=(fresh.get(code) or (None, None))[0],
+            is_register_stale=(fresh.get(code) or (None, None))[1],
+            failing_tests=failing_tests.get(code, 0),
+        )
+        for code, run_at, ok_at, failing in rows
+    ]

@@ -194,6 +194,13 @@ class Connection:
         names = [d.name for d in self._cur.description]
         return pd.DataFrame.from_records(self._cur.fetchall(), columns=names)
 
+    def columns(self, schema: str, table: str) -> list[str]:
+        """Column names of a table or view ([] when it does not exist)."""
+        return [r[0] for r in self.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position", [schema, table],
+        ).fetchall()]
+
     def table_exists(self, schema: str, table: str) -> bool:
         return bool(self.execute(
             "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",

@@ -18,6 +18,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import httpx
+import orjson
 
 from ingestion.config import SchoolConfig
 from ingestion.isams.datasets import BatchDataset, RestDataset
@@ -84,6 +85,19 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
+def fast_loads(content: bytes) -> Any:
+    """``json.loads`` through orjson (several times faster on big register windows).
+
+    Whatever orjson refuses and ``json`` accepts (a BOM or UTF-16, lone surrogates, NaN, overflowing
+    floats) goes to ``json.loads``, so only truncated or invalid JSON still raises ``ValueError``. The one
+    silent difference: orjson reads an integer beyond 64 bits as a float (Json.NET sends strings only).
+    """
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
+
+
 class IsamsClient:
     """One school's connection to iSAMS. ``retries`` counts every retry made, for the run log."""
 
@@ -139,6 +153,31 @@ class IsamsClient:
             )
 
         return self._call(send, label, lambda r: self._batch_error(r, label, methods))
+
+    def batch_fast(
+        self, datasets: Sequence[BatchDataset], window: tuple[date, date] | None = None
+    ) -> tuple[dict, bytes]:
+        """``batch()`` parsed with :func:`fast_loads`; also returns the response body, so that a caller that
+        meets something unusual can re-read it with ``json.loads`` (same retries, same errors as ``batch()``)."""
+        label = ", ".join(d.name for d in datasets)
+        body = filters_xml(datasets, window)
+        methods = ", ".join(d.method for d in datasets)
+        content = [b""]
+
+        def send() -> httpx.Response:
+            return self._http.post(
+                BATCH_PATH,
+                params={"apiKey": self.school.api_key},
+                content=body.encode("utf-8"),
+                headers={"Content-Type": "application/xml", "Accept": "application/json"},
+            )
+
+        def loads(raw: bytes) -> Any:
+            content[0] = raw
+            return fast_loads(raw)
+
+        doc = self._call(send, label, lambda r: self._batch_error(r, label, methods), loads)
+        return doc, content[0]
 
     def _batch_error(self, response: httpx.Response, label: str, methods: str) -> IsamsError:
         message_id, title, description = parse_error_body(response.content)
@@ -250,12 +289,13 @@ class IsamsClient:
         send: Callable[[], httpx.Response],
         label: str,
         refuse: Callable[[httpx.Response], IsamsError],
+        loads: Callable[[bytes], Any] = json.loads,
     ) -> dict:
-        """Send with retries; returns the JSON object of a 2xx response."""
+        """Send with retries; returns the JSON object of a 2xx response (parsed by ``loads``)."""
         last = ""
         for attempt in range(1, self.max_attempts + 1):
             try:
-                return self._attempt(send, refuse)
+                return self._attempt(send, refuse, loads)
             except _Retryable as failure:
                 last = failure.reason
                 if attempt == self.max_attempts:
@@ -278,7 +318,10 @@ class IsamsClient:
             "register window (window_days).",
         )
 
-    def _attempt(self, send: Callable[[], httpx.Response], refuse: Callable[[httpx.Response], IsamsError]) -> dict:
+    def _attempt(
+        self, send: Callable[[], httpx.Response], refuse: Callable[[httpx.Response], IsamsError],
+        loads: Callable[[bytes], Any] = json.loads,
+    ) -> dict:
         try:
             response = send()
         except httpx.TimeoutException as exc:
@@ -295,7 +338,7 @@ class IsamsClient:
         if status >= 400:
             raise refuse(response)
         try:
-            doc = json.loads(response.content)
+            doc = loads(response.content)
         except ValueError:
             raise _Retryable(f"{status} with a body that is not valid JSON (truncated?)") from None
         if not isinstance(doc, dict):

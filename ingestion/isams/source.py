@@ -113,6 +113,9 @@ def _as_text(value: Any) -> str | None:
 def registers_table(records: Sequence[dict], school_code: str, shapes: Shapes | None = None) -> pa.Table:
     """Register marks as one all-string Arrow table, columns named as dlt would name them.
 
+    The generic reference: the registers resource builds the same table through
+    ``registers_fast.registers_window_table``, which falls back to this for anything unusual.
+
     ``shapes``, when given, receives each column's value kinds (for drift): non-strings are counted as
     they are turned into JSON text, strings are inferred from the non-null count, so the hot loop stays cheap.
     """
@@ -269,6 +272,9 @@ def _registers_resource(
     register_start: date, today: date, window_days: int, lookback_days: int,
     backfill: tuple[date, date] | None = None,
 ) -> Any:
+    # the fast path (flat marks, orjson) imports this module: import it here, not at the top
+    from ingestion.isams.registers_fast import registers_window_table
+
     def marks() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()
         shapes = guard.shapes.setdefault(ds.name, {})
@@ -281,7 +287,7 @@ def _registers_resource(
         for window in register_windows(start, end, window_days):
             table = guard.run(
                 "batch", ds.name,
-                lambda w=window: registers_table(items(client.batch([ds], w), ds), school.code, shapes),
+                lambda w=window: registers_window_table(*client.batch_fast([ds], w), ds, school.code, shapes),
                 window=f"{window[0]}..{window[1]}",
             )
             if table is None:

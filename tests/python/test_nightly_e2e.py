@@ -187,6 +187,12 @@ def test_a_quarantined_mark_stays_in_raw_but_not_in_staging(built):
                              [school, mark_id]).fetchall()
     assert (in_raw, in_staging) == (1, 0)
     assert reason and "registered" in reason[0][0]
+    # the health table names the school: one record held back, state "attention", non-zero exit
+    status = _run(["status", "--today", TODAY.isoformat()], built["env"])
+    row = next(line for line in status.stdout.splitlines() if line.startswith(f"│ {school} "))
+    cells = [c.strip() for c in row.strip("│").split("│")]
+    assert cells[4] == "1" and cells[-1] == "attention"
+    assert status.returncode == 1
 
 
 def test_run_log_reconciles_fetched_with_landed_and_a_stable_feed_reports_no_drift(built):
