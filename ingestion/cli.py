@@ -97,7 +97,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     pupil_key.from_env()  # fail before doing anything when the deployment secret is missing
     warehouse = _warehouse(args)
     with nightly.warehouse_lock(warehouse):
-        result = nightly.build(warehouse, console, select=args.select)
+        result = nightly.build(warehouse, console, select=args.select, full_refresh=args.full_refresh)
     for line in result.failures:
         console.print(f"[red]✗ {line}[/]")
     return nightly.EXIT_OK if result.ok else nightly.EXIT_BUILD_FAILED
@@ -125,7 +125,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     pupil_key.from_env()  # fail before ingesting when the deployment secret is missing
-    return nightly.run_nightly(_settings(args), args.today, console, warehouse=_warehouse(args))
+    return nightly.run_nightly(_settings(args), args.today, console, warehouse=_warehouse(args),
+                               full_refresh=args.full_refresh)
 
 
 def _group(args: argparse.Namespace):
@@ -214,6 +215,12 @@ def _common(p: argparse.ArgumentParser, *, schools: bool = True, today: bool = T
                        help="treat DATE as today (replays and tests; default: today)")
 
 
+def _full_refresh(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--full-refresh", action="store_true",
+                   help="rebuild the incremental attendance models from all history (weekly, and after editing "
+                        "code mappings or back-dated corrections)")
+
+
 def _sandbox_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=2024, help="random seed of the synthetic group (default 2024)")
     p.add_argument("--school-count", type=int, default=3, help="number of schools (default 3)")
@@ -262,6 +269,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="dbt build: seeds, models, snapshots and tests")
     _common(p, schools=False, today=False)
     p.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt selectors (default: everything)")
+    _full_refresh(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("docs", help="generate the dbt docs as one static HTML file")
@@ -275,6 +283,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("nightly", help="ingest every school, build, test and document the warehouse")
     _common(p)
+    _full_refresh(p)
     p.set_defaults(func=cmd_nightly)
     return root
 

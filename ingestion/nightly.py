@@ -199,10 +199,15 @@ def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth]
 
 
 def build(
-    warehouse: Warehouse | Path, console: Console, *, target: str | None = None, select: list[str] | None = None
+    warehouse: Warehouse | Path, console: Console, *, target: str | None = None, select: list[str] | None = None,
+    full_refresh: bool = False,
 ) -> DbtResult:
-    """``dbt build`` (seeds, models, tests) with a progress line; prints only problems and the tally."""
-    args = ["build"] + (["--select", *select] if select else [])
+    """``dbt build`` (seeds, models, tests) with a progress line; prints only problems and the tally.
+
+    ``full_refresh`` rebuilds the incremental attendance models from all history (weekly, and after code
+    mapping edits or back-dated corrections: see the README).
+    """
+    args = ["build"] + (["--select", *select] if select else []) + (["--full-refresh"] if full_refresh else [])
     with console.status("dbt build ...") as status:
 
         def echo(line: str) -> None:
@@ -225,7 +230,8 @@ def docs(warehouse: Warehouse | Path, console: Console, *, target: str | None = 
 
 
 def run_nightly(
-    settings: Settings, today: date, console: Console, *, transport=None, warehouse: Warehouse | None = None
+    settings: Settings, today: date, console: Console, *, transport=None, warehouse: Warehouse | None = None,
+    full_refresh: bool = False,
 ) -> int:
     """Ingest, build, document ``warehouse`` (default: the DuckDB file ``settings.warehouse``); return the
     process exit code."""
@@ -237,7 +243,7 @@ def run_nightly(
             console.print(ingest_table(outcome))
         report = validate(wh, outcome, today, console)
         console.rule("dbt build")
-        built = build(wh, console)
+        built = build(wh, console, full_refresh=full_refresh)
         docs_path = docs(wh, console) if built.ok or built.statuses else None
     console.rule("Summary")
     console.print(f"Warehouse: {wh.describe()}")

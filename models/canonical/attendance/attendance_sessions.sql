@@ -9,6 +9,10 @@
   - Registers not taken are not sessions. Two marks for one person, school, date and session (e.g. two
     records after a re-enrolment): the latest registered_at wins.
   - Cohort attributes are those of the enrolment on the session date (enrolment_attribute_history).
+  Incremental (config in _attendance.yml): an incremental run rebuilds only sessions dated on or after
+  attendance_lookback_start() (as_of_date() - var('attendance_lookback_days')); the pre-hook first deletes
+  that whole window from the table, so a mark removed, un-taken or quarantined inside it disappears too.
+  Anything that changes outside the window needs `dbt build --full-refresh` (see the model description).
 -#}
 with marks as (
     select
@@ -32,6 +36,10 @@ with marks as (
         on x.school_code = r.school_code and x.mis_pupil_id = r.mis_pupil_id
     where r.is_register_taken
         and r.session_date <= {{ as_of_date() }}
+        {%- if is_incremental() %}
+        -- the look-back window only: the pre-hook has deleted it from {{ this }}
+        and r.session_date >= {{ attendance_lookback_start() }}
+        {%- endif %}
 ),
 
 coded as (

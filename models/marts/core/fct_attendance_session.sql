@@ -3,6 +3,8 @@
   dims. Cohort attributes are those of the enrolment on the session date; term and half term are the
   school's own. Unmapped codes are kept (category 'unmapped', attendance_code_key of '(unmapped)') and
   count in no rate.
+  Incremental (config in _core.yml), like attendance_sessions: an incremental run deletes and rebuilds only
+  the look-back window (session_date >= attendance_lookback_start()); the rest needs --full-refresh.
 -#}
 select
     cast(s.attendance_session_key as {{ dbt.type_string() }}) as attendance_session_key,
@@ -39,3 +41,7 @@ select
     s.is_boarder,
     cast(s.gender as {{ dbt.type_string() }}) as gender
 from {{ ref('attendance_sessions') }} as s
+{%- if is_incremental() %}
+-- the look-back window only: the pre-hook has deleted it from {{ this }}
+where s.session_date >= {{ attendance_lookback_start() }}
+{%- endif %}
