@@ -97,9 +97,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     pupil_key.from_env()  # fail before doing anything when the deployment secret is missing
     warehouse = _warehouse(args)
     with nightly.warehouse_lock(warehouse):
-        result = nightly.build(warehouse, console, select=args.select, full_refresh=args.full_refresh)
-    for line in result.failures:
-        console.print(f"[red]✗ {line}[/]")
+        result = nightly.build(warehouse, console, select=args.select, exclude=args.exclude,
+                               full_refresh=args.full_refresh)
+    nightly.print_dbt_problems(console, result)
     return nightly.EXIT_OK if result.ok else nightly.EXIT_BUILD_FAILED
 
 
@@ -269,6 +269,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="dbt build: seeds, models, snapshots and tests")
     _common(p, schools=False, today=False)
     p.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt selectors (default: everything)")
+    p.add_argument("--exclude", nargs="+", metavar="SELECTOR", help="dbt selectors to leave out")
     _full_refresh(p)
     p.set_defaults(func=cmd_build)
 

@@ -35,6 +35,7 @@ class DbtResult:
     returncode: int
     statuses: Counter = field(default_factory=Counter)  # node status -> count, from run_results.json
     failures: list[str] = field(default_factory=list)  # "test not_null_x: Got 3 results" lines
+    warnings: list[str] = field(default_factory=list)  # warned tests, with the problems they stored
     tail: list[str] = field(default_factory=list)  # last output lines: the reason when dbt fails early
 
     @property
@@ -67,6 +68,20 @@ def artifacts_dir(warehouse: Warehouse | Path) -> Path:
     return as_warehouse(warehouse).local_dir / "dbt"
 
 
+def _stored_problems(warehouse: Warehouse, relation: str | None, limit: int = 5) -> list[str]:
+    """The ``problem`` sentences of a failed test's stored failures (monitoring tests name the school there)."""
+    if not relation:
+        return []
+    schema, table = (part.strip('"') for part in relation.split(".")[-2:])
+    try:
+        with warehouse.connect(read_only=True) as con:
+            if "problem" not in {c.lower() for c in con.columns(schema, table)}:
+                return []
+            return [r[0] for r in con.execute(f"select problem from {relation} limit {limit}").fetchall()]
+    except Exception:  # the summary must never fail because a failure table cannot be read
+        return []
+
+
 def _summarise(result: DbtResult, warehouse: Warehouse) -> None:
     path = artifacts_dir(warehouse) / "target" / "run_results.json"
     if not path.exists():
@@ -78,9 +93,11 @@ def _summarise(result: DbtResult, warehouse: Warehouse) -> None:
     for node in data.get("results", []):
         status = str(node.get("status"))
         result.statuses[status] += 1
-        if status in ("error", "fail", "runtime error"):
+        if status in ("error", "fail", "runtime error", "warn"):
             name = node.get("unique_id", "?").split(".", 2)[-1]
-            result.failures.append(f"{name}: {(node.get('message') or '').strip()}")
+            lines = [f"{name}: {(node.get('message') or '').strip()}"]
+            lines += [f"    {p}" for p in _stored_problems(warehouse, node.get("relation_name"))]
+            (result.warnings if status == "warn" else result.failures).append("\n".join(lines))
 
 
 def run_dbt(

@@ -177,6 +177,14 @@ def school_health(warehouse: Warehouse | Path) -> list[runlog.SchoolHealth]:
     return runlog.health(warehouse, artifacts_dir(warehouse) / "target" / "run_results.json")
 
 
+def print_dbt_problems(console: Console, result: DbtResult) -> None:
+    """Failed and warned tests with the problems they stored (plain text: dbt messages are not markup)."""
+    for line in result.failures:
+        console.print(f"✗ {line}", style="red", markup=False, highlight=False)
+    for line in result.warnings:
+        console.print(f"! {line}", style="yellow", markup=False, highlight=False)
+
+
 def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth] | None = None) -> Table:
     """Per-school health: last load and success, register freshness, quarantine, failing tests, state."""
     wh = as_warehouse(warehouse)
@@ -200,14 +208,15 @@ def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth]
 
 def build(
     warehouse: Warehouse | Path, console: Console, *, target: str | None = None, select: list[str] | None = None,
-    full_refresh: bool = False,
+    exclude: list[str] | None = None, full_refresh: bool = False,
 ) -> DbtResult:
     """``dbt build`` (seeds, models, tests) with a progress line; prints only problems and the tally.
 
     ``full_refresh`` rebuilds the incremental attendance models from all history (weekly, and after code
     mapping edits or back-dated corrections: see the README).
     """
-    args = ["build"] + (["--select", *select] if select else []) + (["--full-refresh"] if full_refresh else [])
+    args = (["build"] + (["--select", *select] if select else []) + (["--exclude", *exclude] if exclude else [])
+            + (["--full-refresh"] if full_refresh else []))
     with console.status("dbt build ...") as status:
 
         def echo(line: str) -> None:
@@ -251,8 +260,7 @@ def run_nightly(
         console.print(f"Docs:      {docs_path}")
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(built.statuses.items())) or "no results"
     console.print(f"dbt build: {statuses}")
-    for line in built.failures:
-        console.print(f"[red]  ✗ {line}[/]", markup=True, highlight=False)
+    print_dbt_problems(console, built)
     for line in outcome.errors:
         console.print(f"[red]  ✗ {line}[/]", highlight=False)
     if not report.ok:

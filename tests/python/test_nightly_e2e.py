@@ -174,7 +174,9 @@ def test_a_quarantined_mark_stays_in_raw_but_not_in_staging(built):
                     [school, mark_id])
     report = validate_landed(warehouse, "e2e-bad-mark", today=TODAY)
     assert not report.ok
-    result = _run(["build", "--select", "stg_isams__registration_statuses"], built["env"])
+    # staging only: canonical is not rebuilt here, so its reconciliation with staging is left out
+    result = _run(["build", "--select", "stg_isams__registration_statuses",
+                   "--exclude", "monitoring_canonical_sessions_reconcile"], built["env"])
     assert result.returncode == 0, result.stdout[-3000:]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         in_raw = con.execute("select count(*) from raw_isams.registration_statuses where school_code = ? and id = ?",
@@ -205,3 +207,20 @@ def test_run_log_reconciles_fetched_with_landed_and_a_stable_feed_reports_no_dri
         drift_events = con.execute("select count(*) from ops.schema_drift").fetchall()[0][0]
     assert nightly_rows > 0 and mismatched == []
     assert drift_events == 0  # the first run is the baseline; the second sees the same fields
+
+
+def test_canonical_sessions_reconcile_with_staging_and_the_test_names_a_school_that_does_not(built, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken" / "schoolwh.duckdb"
+    broken.parent.mkdir()
+    shutil.copy2(built["warehouse"], broken)
+    school = built["group"].schools[0].code
+    with duckdb.connect(str(broken)) as con:
+        con.execute("delete from canonical.attendance_sessions where school_code = ? "
+                    "and session_date = (select max(session_date) from canonical.attendance_sessions)", [school])
+    # (the real warehouse reconciles: both nightly builds run this test and exit 0)
+    args = ["build", "--select", "monitoring_canonical_sessions_reconcile", "--warehouse", str(broken)]
+    result = _run(args, built["env"])
+    assert result.returncode == 2
+    assert f"School {school}: staging has" in result.stdout
