@@ -33,11 +33,13 @@ def test_benchmark_runs_at_a_tiny_size_and_reports_every_figure(tmp_path, capsys
     for key in ("ingest_vs_direct_read", "ingest_net_of_serving_vs_direct_read"):
         assert main["ratios"][key] > 0, key
 
-    # dbt: timed whether or not the build passes (other work may break it); the figures are there
+    # both builds pass, with every test (the reconciliation tests included), and are timed
+    assert results["dbt_build_full"]["ok"], results["dbt_build_full"]["failures"]
     assert results["dbt_build_full"]["seconds"] > 0
     inc = results["one_more_school_day"]
     assert inc["today"] == "2025-09-22"  # Friday 19th -> Monday 22nd
     assert inc["ingest"]["wall_s"] > 0 and inc["ingest"]["register_rows_landed"] > 0
+    assert inc["dbt_build"]["ok"], inc["dbt_build"]["failures"]
     assert inc["dbt_build"]["seconds"] > 0 and inc["incremental_vs_full"] > 0
 
     queries = results["queries"]
