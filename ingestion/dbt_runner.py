@@ -72,10 +72,9 @@ def _stored_problems(warehouse: Warehouse, relation: str | None, limit: int = 5)
     """The ``problem`` sentences of a failed test's stored failures (monitoring tests name the school there)."""
     if not relation:
         return []
-    schema, table = (part.strip('"') for part in relation.split(".")[-2:])
     try:
         with warehouse.connect(read_only=True) as con:
-            if "problem" not in {c.lower() for c in con.columns(schema, table)}:
+            if "problem" not in con.relation_columns(relation):
                 return []
             return [r[0] for r in con.execute(f"select problem from {relation} limit {limit}").fetchall()]
     except Exception:  # the summary must never fail because a failure table cannot be read

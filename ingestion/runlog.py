@@ -146,9 +146,7 @@ def _failing_tests_per_school(con, run_results: Path | None) -> dict[str, int]:
         relation = node.get("relation_name")
         if node.get("status") not in ("fail", "warn") or not relation:
             continue
-        schema, table = (part.strip('"') for part in relation.split(".")[-2:])
-        columns = {c.lower() for c in con.columns(schema, table)}
-        if "school_code" not in columns:
+        if "school_code" not in con.relation_columns(relation):
             continue
         for (code,) in con.execute(f"select distinct school_code from {relation}").fetchall():
             counts[code] = counts.get(code, 0) + 1

@@ -194,6 +194,11 @@ class Connection:
         names = [d.name for d in self._cur.description]
         return pd.DataFrame.from_records(self._cur.fetchall(), columns=names)
 
+    def relation_columns(self, relation: str) -> set[str]:
+        """Lower-case column names of a dbt relation name such as ``"db"."schema"."table"``."""
+        schema, table = (part.strip('"') for part in relation.split(".")[-2:])
+        return {c.lower() for c in self.columns(schema, table)}
+
     def columns(self, schema: str, table: str) -> list[str]:
         """Column names of a table or view ([] when it does not exist)."""
         return [r[0] for r in self.execute(
