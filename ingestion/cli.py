@@ -97,7 +97,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     pupil_key.from_env()  # fail before doing anything when the deployment secret is missing
     warehouse = _warehouse(args)
     with nightly.warehouse_lock(warehouse):
-        result = nightly.build(warehouse, console, select=args.select, exclude=args.exclude,
+        result = nightly.build(warehouse, console, as_of=args.today, select=args.select, exclude=args.exclude,
                                full_refresh=args.full_refresh)
     nightly.print_dbt_problems(console, result)
     return nightly.EXIT_OK if result.ok else nightly.EXIT_BUILD_FAILED
@@ -105,7 +105,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
-    path = nightly.docs(warehouse, console)
+    path = nightly.docs(warehouse, console, as_of=args.today)
     if path:
         console.print(f"Docs: {path}")
     return nightly.EXIT_OK if path else nightly.EXIT_BUILD_FAILED
@@ -212,7 +212,8 @@ def _common(p: argparse.ArgumentParser, *, schools: bool = True, today: bool = T
                        help="days of registers re-read every run to pick up corrections (default 14)")
     if today:
         p.add_argument("--today", type=_date, default=date.today(), metavar="DATE",
-                       help="treat DATE as today (replays and tests; default: today)")
+                       help="the run's as-of date (default: today): ingestion windows, validation, dbt's "
+                            "as_of_date and the incremental look-back, attribute history validity, staleness")
 
 
 def _full_refresh(p: argparse.ArgumentParser) -> None:
@@ -267,14 +268,14 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("build", help="dbt build: seeds, models, snapshots and tests")
-    _common(p, schools=False, today=False)
+    _common(p, schools=False)
     p.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt selectors (default: everything)")
     p.add_argument("--exclude", nargs="+", metavar="SELECTOR", help="dbt selectors to leave out")
     _full_refresh(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("docs", help="generate the dbt docs as one static HTML file")
-    _common(p, schools=False, today=False)
+    _common(p, schools=False)
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("export", help="write every mart to Parquet (for file-based Power BI), DuckDB warehouse")

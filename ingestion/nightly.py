@@ -17,9 +17,10 @@ from datetime import date, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from ingestion import drift, runlog
+from ingestion import buildlog, drift, runlog
 from ingestion.config import Settings, default_register_start
 from ingestion.dbt_runner import DbtResult, artifacts_dir, resolve_warehouse, run_dbt
 from ingestion.redact import install_log_redaction, register_secret
@@ -173,8 +174,8 @@ def ingest_table(outcome: IngestOutcome) -> Table:
 
 
 def school_health(warehouse: Warehouse | Path) -> list[runlog.SchoolHealth]:
-    """Per-school health, including the failing tests of this warehouse's last dbt build."""
-    return runlog.health(warehouse, artifacts_dir(warehouse) / "target" / "run_results.json")
+    """Per-school health, including the failed and warned tests of this warehouse's last dbt build."""
+    return runlog.health(warehouse)
 
 
 def print_dbt_problems(console: Console, result: DbtResult) -> None:
@@ -190,7 +191,7 @@ def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth]
     wh = as_warehouse(warehouse)
     grid = Table(title=f"School health · {wh.path.name if wh.pg is None else wh.describe()}")
     for column in ("school", "last run", "last success", "latest register", "quarantined", "failing tests",
-                   "failing datasets", "status"):
+                   "status", "why"):
         grid.add_column(column)
     colour = {"ok": "green", "attention": "yellow", "failing": "red"}
     for h in school_health(warehouse) if healths is None else healths:
@@ -200,17 +201,19 @@ def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth]
         grid.add_row(
             h.school_code, f"{h.last_run_at:%Y-%m-%d %H:%M}" if h.last_run_at else "never",
             f"{h.last_success_at:%Y-%m-%d %H:%M}" if h.last_success_at else "[red]never[/]",
-            register, str(h.quarantined_records), str(h.failing_tests), h.failing_datasets or "",
-            f"[{colour[h.state]}]{h.state}[/]",
+            register, str(h.quarantined_records), str(h.failing_tests), f"[{colour[h.state]}]{h.state}[/]",
+            escape("; ".join(h.problems)),
         )
     return grid
 
 
 def build(
-    warehouse: Warehouse | Path, console: Console, *, target: str | None = None, select: list[str] | None = None,
+    warehouse: Warehouse | Path, console: Console, *, as_of: date, run_id: str | None = None,
+    command: str = "build", target: str | None = None, select: list[str] | None = None,
     exclude: list[str] | None = None, full_refresh: bool = False,
 ) -> DbtResult:
-    """``dbt build`` (seeds, models, tests) with a progress line; prints only problems and the tally.
+    """``dbt build`` (seeds, models, tests) as of ``as_of`` with a progress line; prints only problems and the
+    tally, and records the outcome in ``ops.build_log`` (what ``status`` reads).
 
     ``full_refresh`` rebuilds the incremental attendance models from all history (weekly, and after code
     mapping edits or back-dated corrections: see the README).
@@ -225,12 +228,17 @@ def build(
             elif any(k in line for k in ("ERROR", "FAIL", "WARN", "Done.")):
                 console.print(line, markup=False, highlight=False)
 
-        return run_dbt(args, warehouse, target=target, echo=echo)
+        result = run_dbt(args, warehouse, target=target, echo=echo, as_of=as_of)
+    buildlog.record(
+        resolve_warehouse(warehouse, target), run_id or runlog.new_run_id(), command, as_of, result.returncode,
+        dict(result.statuses), result.problems,
+    )
+    return result
 
 
-def docs(warehouse: Warehouse | Path, console: Console, *, target: str | None = None) -> Path | None:
-    """Generate the dbt docs as one static HTML file; returns its path."""
-    result = run_dbt(["docs", "generate", "--static"], warehouse, target=target)
+def docs(warehouse: Warehouse | Path, console: Console, *, as_of: date, target: str | None = None) -> Path | None:
+    """Generate the dbt docs (as of ``as_of``) as one static HTML file; returns its path."""
+    result = run_dbt(["docs", "generate", "--static"], warehouse, target=target, as_of=as_of)
     path = artifacts_dir(resolve_warehouse(warehouse, target)) / "target" / "static_index.html"
     if not result.ok or not path.exists():
         console.print("[red]dbt docs generate failed[/]")
@@ -252,8 +260,8 @@ def run_nightly(
             console.print(ingest_table(outcome))
         report = validate(wh, outcome, today, console)
         console.rule("dbt build")
-        built = build(wh, console, full_refresh=full_refresh)
-        docs_path = docs(wh, console) if built.ok or built.statuses else None
+        built = build(wh, console, as_of=today, run_id=outcome.run_id, command="nightly", full_refresh=full_refresh)
+        docs_path = docs(wh, console, as_of=today) if built.ok or built.statuses else None
     console.rule("Summary")
     console.print(f"Warehouse: {wh.describe()}")
     if docs_path:
