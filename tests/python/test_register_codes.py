@@ -33,7 +33,7 @@ from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
 
 TODAY = date(2026, 11, 20)
-FIRST_DAY = date(2026, 9, 1)
+FIRST_DAY = date(2025, 9, 1)  # the first run backfills from 1 Sep of the previous academic year
 SCHOOLWH = Path(sys.executable).parent / "schoolwh"
 REPO = Path(__file__).resolve().parents[2]
 OWN_STYLE = CodeStyle(own_letters=True, absent_registered="1", unmapped=("O",))
@@ -120,7 +120,7 @@ def built(request, tmp_path_factory):
         target = ["--target", backend]
     with SandboxServer(group) as server:
         schools_file, _, secrets = write_sandbox_config(group, server.url, root / "config")
-        env = {**os.environ, **secrets, **extra, "SCHOOLWH_WAREHOUSE": str(warehouse)}
+        env = {**os.environ, **secrets, **extra, "SCHOOLWH_WAREHOUSE": str(warehouse), "COLUMNS": "300"}
         env.setdefault("SCHOOLWH_PUPIL_KEY_SECRET", TEST_PUPIL_KEY_SECRET)
         env.pop("SCHOOLWH_TARGET", None)
         nightly = _run(["nightly", *target, "--schools", str(schools_file), "--today", TODAY.isoformat()], env)
@@ -158,7 +158,7 @@ def test_nightly_succeeds_and_the_unmapped_code_only_warns(built):
     o_code = next(c for c in own.absence_codes() if c["code"] == "O")
     sentence = (f"School {own.code}: register code 'O' (absence list, id {o_code['id']}) maps to no DfE code: "
                 f"{exp['counts']['unmapped']} sessions from {min(dates)} to {max(dates)} are left out of every rate")
-    assert sentence in run.stdout
+    assert sentence in " ".join(run.stdout.split())
     assert built["rebuilt"].returncode == 0, built["rebuilt"].stdout[-3000:]
 
 
@@ -183,7 +183,7 @@ def test_each_school_counts_sessions_by_its_own_code_lists(built, index):
     (mart,) = _query(built, f"""
         select sum(possible_sessions), sum(attended_sessions), sum(authorised_absence_sessions),
                sum(unauthorised_absence_sessions), sum(late_sessions)
-        from marts.persistent_absence where school_code = '{school.code}' and academic_year = '2026/27'""")
+        from marts.persistent_absence where school_code = '{school.code}'""")
     assert tuple(int(v) for v in mart) == (c["possible"], c["attended"], c["authorised"], c["unauthorised"],
                                            c["late"])
 
