@@ -20,6 +20,7 @@ silence()  # telemetry off before any tool is imported
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 
 from ingestion import config as cfg  # noqa: E402
 from ingestion import nightly, pupil_key, runlog  # noqa: E402
@@ -27,6 +28,24 @@ from ingestion.warehouse import Warehouse, WarehouseConfigError, WarehouseUnavai
 
 # wide enough for the health table when output goes to a log file (cron) rather than a terminal
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error (unknown option, bad date) exits 3 like any configuration error;
+    argparse's own 2 is the code of a failed dbt build."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(nightly.EXIT_CONFIG, f"{self.prog}: error: {message}\n")
+
+
+EXIT_CODES = (
+    "Exit codes: 0 ok · 1 ingestion failed for a school or dataset (the others loaded), or `status`: a school "
+    "is not ok · 2 dbt build, a test or docs failed · 3 configuration or usage error · 4 the warehouse is in use "
+    "(another schoolwh run, or another process holding the DuckDB file) · 130 / 143 stopped by Ctrl-C (SIGINT) / "
+    "SIGTERM: its dbt process stopped, the run logged as aborted in ops.run_log. A run killed with SIGKILL has no "
+    "code of its own: the next run stops whatever it left running, logs it as aborted and carries on."
+)
 
 
 def _date(text: str) -> date:
@@ -62,7 +81,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if outcome.runs:
         console.print(nightly.ingest_table(outcome))
     for line in outcome.errors:
-        console.print(f"[red]✗ {line}[/]")
+        console.print(f"[red]✗ {escape(line)}[/]")
     return nightly.EXIT_OK if outcome.ok else nightly.EXIT_INGEST_FAILED
 
 
@@ -79,7 +98,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
             backfill=(args.date_from, args.date_to), command="backfill", warehouse=wh,
         )
     for line in outcome.errors:
-        console.print(f"[red]✗ {line}[/]")
+        console.print(f"[red]✗ {escape(line)}[/]")
     return nightly.EXIT_OK if outcome.ok else nightly.EXIT_INGEST_FAILED
 
 
@@ -228,12 +247,11 @@ def _sandbox_args(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
+    root = _Parser(
         prog="schoolwh",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit codes: 0 ok, 1 ingestion failed for a school/dataset, 2 dbt build/test failed, "
-               "3 configuration error, 4 warehouse locked by another run.",
+        epilog=EXIT_CODES,
     )
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -294,13 +312,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = args.func(args)
     except (cfg.ConfigError, pupil_key.PupilKeySecretError) as exc:
-        console.print(f"[bold red]Configuration error:[/] {exc}")
+        console.print(f"[bold red]Configuration error:[/] {escape(str(exc))}")
         code = nightly.EXIT_CONFIG
     except nightly.WarehouseLocked as exc:
-        console.print(f"[bold red]Locked:[/] {exc}")
+        console.print(f"[bold red]Locked:[/] {escape(str(exc))}")
         code = nightly.EXIT_LOCKED
     except WarehouseUnavailable as exc:
-        console.print(f"[bold red]Warehouse unavailable:[/] {exc}")
+        console.print(f"[bold red]Warehouse unavailable:[/] {escape(str(exc))}")
         code = nightly.EXIT_CONFIG
     sys.exit(code)
 

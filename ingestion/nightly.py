@@ -17,12 +17,13 @@ from datetime import date, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ingestion import drift, runlog
 from ingestion.config import Settings, default_register_start
 from ingestion.dbt_runner import DbtResult, artifacts_dir, resolve_warehouse, run_dbt
-from ingestion.redact import install_log_redaction, register_secret
+from ingestion.redact import install_log_redaction, register_secret, safe_url
 from ingestion.warehouse import Warehouse, as_warehouse
 
 EXIT_OK = 0
@@ -112,7 +113,7 @@ def ingest_all(
         run = runlog.SchoolRun(school.code)
         outcome.runs.append(run)
         started = time.monotonic()
-        with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {school.base_url} ..."):
+        with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {escape(safe_url(school.base_url))} ..."):
             try:
                 result = ingest_school(
                     school, wh, pipelines_dir(wh),
@@ -262,7 +263,7 @@ def run_nightly(
     console.print(f"dbt build: {statuses}")
     print_dbt_problems(console, built)
     for line in outcome.errors:
-        console.print(f"[red]  ✗ {line}[/]", highlight=False)
+        console.print(f"[red]  ✗ {escape(line)}[/]", highlight=False)
     if not report.ok:
         console.print(
             f"[yellow]! {report.rows_failed:,} record(s) quarantined[/] (table above; reasons in ops.quarantine). "
