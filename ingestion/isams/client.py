@@ -372,7 +372,7 @@ class IsamsClient:
                     self.unreachable = self._error(
                         IsamsUnreachableError, label, None, None,
                         f"cannot reach iSAMS at {safe_url(self.school.base_url)}: {what} ({failure.detail}). "
-                        f"What to check: {check}. This school's other datasets are skipped this run.",
+                        f"{check[0].upper()}{check[1:]}. This school's other datasets are skipped this run.",
                     )
                     raise self.unreachable from None
                 self.retries += 1
