@@ -27,7 +27,7 @@ create table if not exists ops.run_log (
     rows_landed bigint,
     http_retries integer,
     duration_seconds double precision,
-    outcome varchar not null,          -- 'ok' | 'failed'
+    outcome varchar not null,          -- 'ok' | 'failed' | 'aborted' (SIGTERM/SIGINT, or killed)
     error varchar                      -- redacted; names school and dataset
 );
 -- Added after the first release: records received from the API (after parsing, before dlt).
@@ -77,6 +77,20 @@ def write(warehouse: Warehouse | Path, run_id: str, command: str, started_at: da
         con.execute(DDL)
         if rows:
             # columns by name: a warehouse created before rows_fetched has it last
+            con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
+
+
+def write_aborted(
+    warehouse: Warehouse | Path, run_id: str, command: str, started_at: datetime, schools: list[str], reason: str
+) -> None:
+    """A run stopped by a signal, or killed and found by the next run: one row per school it was loading
+    (dataset ``*``, outcome ``aborted``), so the log has every run and ``status`` does not call it a success."""
+    finished_at = datetime.now()
+    rows = [(run_id, command, started_at, finished_at, school, "*", None, None, None, "aborted", reason, None)
+            for school in schools]
+    with as_warehouse(warehouse).connect() as con:
+        con.execute(DDL)
+        if rows:
             con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
 
 
