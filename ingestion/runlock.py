@@ -324,9 +324,9 @@ class RunLock:
             try:
                 duckdb.connect(str(self.warehouse.path)).close()
                 return
-            except duckdb.IOException as exc:
+            except duckdb.Error as exc:
                 if not is_conflicting_lock(exc):
-                    raise
+                    return  # not another process's lock (e.g. this process has it open): the run will tell
                 if time.monotonic() >= deadline:
                     raise WarehouseInUse(in_use_message(self.warehouse, exc)) from None
                 time.sleep(0.25)
