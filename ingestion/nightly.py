@@ -107,8 +107,13 @@ def ingest_all(
                     window_days=settings.window_days, lookback_days=settings.lookback_days,
                     datasets=datasets, backfill=backfill, transport=transport, sleep=sleep,
                 )
-            except Exception as exc:  # a destination/load failure: name the school, keep going
-                runlock.raise_if_signalled(exc)  # ... unless it was SIGTERM/Ctrl-C stopping dlt
+            except BaseException as exc:  # a destination/load failure: name the school, keep going ...
+                aborted = runlock.aborted_by(exc)  # ... unless SIGTERM/Ctrl-C stopped the run (or dlt in it)
+                if aborted is not None:
+                    runlog.write(wh, outcome.run_id, command, outcome.started_at, outcome.runs[:-1])  # schools done
+                    raise aborted from None
+                if not isinstance(exc, Exception):
+                    raise
                 run.errors["*"] = f"school {school.code}: load failed: {exc}"
             else:
                 run.rows, run.fetched, run.retries = dict(result.rows), dict(result.fetched), result.retries

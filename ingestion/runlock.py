@@ -451,17 +451,27 @@ def spawn(cmd: Sequence[str], *, what: str = "", **popen: Any) -> Iterator[subpr
             lock.remove_child(proc.pid)
 
 
-def raise_if_signalled(exc: BaseException) -> None:
-    """dlt turns a signal it intercepted into an ordinary exception (its load step stops gracefully first):
-    if ``exc`` was caused by one, raise :class:`RunAborted` instead of treating it as one school's failure."""
+def aborted_by(exc: BaseException) -> RunAborted | None:
+    """The :class:`RunAborted` behind ``exc``: itself, or a signal that dlt intercepted and turned into an
+    ordinary exception (its load step stops gracefully first); None for any other failure."""
     cause: BaseException | None = exc
     for _ in range(10):
         if cause is None:
-            return
+            return None
+        if isinstance(cause, RunAborted):
+            return cause
         if isinstance(cause, KeyboardInterrupt):
             lock = _active
-            raise RunAborted(int(getattr(cause, "signal_code", signal.SIGINT)), lock.phase if lock else "")
+            return RunAborted(int(getattr(cause, "signal_code", signal.SIGINT)), lock.phase if lock else "")
         cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def raise_if_signalled(exc: BaseException) -> None:
+    """Raise :class:`RunAborted` if ``exc`` was caused by a signal (see :func:`aborted_by`)."""
+    aborted = aborted_by(exc)
+    if aborted is not None:
+        raise aborted
 
 
 def in_use_message(warehouse: Warehouse, exc: BaseException) -> str:

@@ -160,6 +160,35 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(sandbox: dict, ser
     _assert_consistent(sandbox, warehouse)
 
 
+def test_sigterm_during_ingestion_exits_143_logs_the_run_and_the_rerun_is_consistent(
+    sandbox: dict, server: SandboxServer, tmp_path: Path
+) -> None:
+    first, second = (s.code for s in sandbox["group"].schools)
+    warehouse = tmp_path / "wh" / "w.duckdb"
+    plan = GatedPlan(school=second, dataset=REGISTERS)  # the first school has loaded, the second is fetching
+    server.faults = plan
+    proc = _ingest(sandbox["schools_file"], sandbox["env"], warehouse)
+    _wait_until(plan.held.is_set, proc, "the second school to be fetching")
+    os.kill(proc.pid, signal.SIGTERM)
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 143, out[-3000:]
+    assert "Traceback" not in out and "Aborted: stopped by SIGTERM during ingestion" in " ".join(out.split())
+    plan.gate.set()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select school_code, dataset, outcome from ops.run_log").fetchall()
+    # the school that finished is logged as it loaded (every dataset ok), then the run as aborted for both
+    assert {(c, o) for c, d, o in rows if d == "*"} == {(first, "ok"), (first, "aborted"), (second, "aborted")}
+    assert {o for c, d, o in rows if c == first and d != "*"} == {"ok"}
+    assert warehouse.with_name(warehouse.name + ".lock").read_text() == ""  # cleaned up
+
+    server.faults = FaultPlan()
+    rerun = _ingest(sandbox["schools_file"], sandbox["env"], warehouse)
+    out = rerun.communicate(timeout=300)[0]
+    assert rerun.returncode == 0, out[-3000:]
+    assert "ended without finishing" not in out
+    _assert_consistent(sandbox, warehouse)
+
+
 # --- a nightly killed in each phase, rerun at once --------------------------------------------------------
 def _nightly(schools_file: Path, env: dict, warehouse: Path) -> subprocess.Popen:
     return subprocess.Popen(
