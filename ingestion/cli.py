@@ -328,8 +328,9 @@ def main(argv: list[str] | None = None) -> None:
         console.print(f"[bold red]Locked:[/] {escape(str(exc))}")
         code = nightly.EXIT_LOCKED
     except runlock.RunAborted as exc:
-        console.print(f"[bold red]Aborted:[/] {escape(str(exc))}. Its dbt process (if any) was stopped and the run "
-                      "is recorded as aborted in ops.run_log; data already loaded is kept. Run again when ready.")
+        console.print(f"[bold red]Aborted:[/] {escape(str(exc))}. Its dbt process (if any) was stopped and data "
+                      "already loaded is kept; a run that ingests is recorded as aborted in ops.run_log. "
+                      "Run again when ready.")
         code = exc.exit_code
     except Exception as exc:
         if not runlock.is_conflicting_lock(exc):

@@ -99,7 +99,8 @@ def ingest_all(
         run = runlog.SchoolRun(school.code)
         outcome.runs.append(run)
         started = time.monotonic()
-        with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {escape(safe_url(school.base_url))} ..."):
+        where = escape(safe_url(school.base_url))
+        with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {where} ..."):
             try:
                 result = ingest_school(
                     school, wh, pipelines_dir(wh),
