@@ -39,13 +39,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(nightly.EXIT_CONFIG, f"{self.prog}: error: {message}\n")
 
 
-EXIT_CODES = (
-    "Exit codes: 0 ok · 1 ingestion failed for a school or dataset (the others loaded), or `status`: a school "
-    "is not ok · 2 dbt build, a test or docs failed · 3 configuration or usage error · 4 the warehouse is in use "
-    "(another schoolwh run, or another process holding the DuckDB file) · 130 / 143 stopped by Ctrl-C (SIGINT) / "
-    "SIGTERM: its dbt process stopped, the run logged as aborted in ops.run_log. A run killed with SIGKILL has no "
-    "code of its own: the next run stops whatever it left running, logs it as aborted and carries on."
-)
+EXIT_CODES = """\
+Exit codes:
+  0          ok
+  1          ingestion failed for a school or dataset (the others loaded); `status`: a school is not ok
+  2          dbt build, a test or docs failed
+  3          configuration or usage error (schools file, a key in the wrong place, bad date, unknown option)
+  4          the warehouse is in use (another schoolwh run, or another process holding the DuckDB file)
+  130 / 143  stopped by Ctrl-C (SIGINT) / SIGTERM: its dbt process stopped, the run logged as aborted
+A run killed with SIGKILL has no code of its own: the next run stops whatever it left running, logs it as
+aborted in ops.run_log and carries on.
+"""
 
 
 def _date(text: str) -> date:

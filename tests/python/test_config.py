@@ -214,6 +214,6 @@ def test_configuration_messages_quote_the_toml_as_written(tmp_path, monkeypatch)
 
 def test_help_lists_every_exit_code():
     out = " ".join(_cli("--help").stdout.split())
-    for code in ("0 ok", "1 ingestion failed", "2 dbt build", "3 configuration or usage error", "4 the warehouse is in use",
-                 "130 / 143"):
+    for code in ("0 ok", "1 ingestion failed", "2 dbt build", "3 configuration or usage error",
+                 "4 the warehouse is in use", "130 / 143 stopped by Ctrl-C"):
         assert code in out, code
