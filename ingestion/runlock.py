@@ -222,15 +222,19 @@ class RunLock:
         global _active
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self.path, "a+")  # noqa: SIM115 (held for the whole run)
+        self._held, previous = False, ""
         try:
             self._acquire()
+            self._held = True
+            previous = self._read()
             self._write()
             self._install_signal_handlers()
             self._check_duckdb_free()
             if self.stale is not None:
                 self._log_stale()
         except BaseException:
-            self._release(clear=False)
+            # not starting after all: leave the file as found (a killed run's record is still to be logged)
+            self._release(restore=previous if self._held and self.stale is not None else "")
             raise
         with _active_guard:
             _active = self
@@ -245,9 +249,10 @@ class RunLock:
             held_by_other = True
         previous = LockRecord.parse(self._read())
         if held_by_other:
-            if previous is not None and alive(previous.pid, previous.start):
+            if previous is None or alive(previous.pid, previous.start):  # None: a run that is just starting
+                what = previous.describe() if previous is not None else "another schoolwh run"
                 raise WarehouseLocked(
-                    f"another run is using {self.warehouse.describe()}: {previous.describe()} (lock {self.path}); "
+                    f"another run is using {self.warehouse.describe()}: {what} (lock {self.path}); "
                     "wait for it to finish"
                 )
             # the run is gone but the lock is still held: by the children it left behind
@@ -255,10 +260,10 @@ class RunLock:
             if not self._wait_for_flock(STOP_GRACE_S + 6.0):
                 raise WarehouseLocked(
                     f"{self.warehouse.describe()} is still locked ({self.path}) although the run that took the lock "
-                    f"has ended{'' if previous is None else ': ' + previous.describe()}; a process it left behind "
+                    f"has ended: {previous.describe()}; a process it left behind "
                     "could not be stopped. Find it with `fuser " + str(self.path) + "` and stop it."
                 )
-            self.stale = StaleRun(previous, stopped) if previous is not None else None
+            self.stale = StaleRun(previous, stopped)
         elif previous is not None and previous.pid != os.getpid():
             # the file is still filled in: its run ended without cleaning up (SIGKILL, power loss)
             self.stale = StaleRun(previous, self._stop_leftovers(previous))
@@ -396,14 +401,16 @@ class RunLock:
                 self._write_aborted(self.record, f"run aborted by {aborted.signal_name} during "
                                                  f"{phase_label(aborted.phase)}; its processes were stopped")
         finally:
-            self._release(clear=True)
+            self._release(restore="")
 
     def _stop_children(self) -> None:
         for pid, started, _ in list(self.record.children):
             stop_group(int(pid), started)
             self.remove_child(pid)
 
-    def _release(self, clear: bool) -> None:
+    def _release(self, restore: str | None) -> None:
+        """Let go of the lock; ``restore``: what to leave in the file ("" = empty: the run ended and cleaned
+        up; None = untouched, when the lock was never ours)."""
         global _active
         self._restore_signal_handlers()
         with _active_guard:
@@ -412,8 +419,12 @@ class RunLock:
         if self._handle is None:
             return
         try:
-            if clear:
-                self._write(clear=True)  # an empty file: the run ended and cleaned up
+            if restore is not None and getattr(self, "_held", True):
+                with self._write_lock:
+                    fd = self._handle.fileno()
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, restore.encode(), 0)
+                    os.fsync(fd)
             fcntl.flock(self._handle, fcntl.LOCK_UN)
         finally:
             self._handle.close()

@@ -145,6 +145,11 @@ def test_duckdb_held_by_another_process_is_exit_4_with_a_clear_message(tmp_path:
         assert f"process {holder.pid}" in str(caught.value) and "read-only" in str(caught.value)
         assert isinstance(caught.value, WarehouseLocked)
         env = {**os.environ, "SCHOOLWH_WAREHOUSE": str(warehouse)}
+        # a killed run's record survives a start that was refused, so the next start still logs it
+        _write_record(warehouse, pid=_dead_pid(), run_id="killedrun002", command="nightly", schools=["AAA"])
+        with pytest.raises(WarehouseInUse):
+            RunLock(warehouse, busy_wait=0.2).__enter__()
+        assert json.loads(warehouse.with_name("w.duckdb.lock").read_text())["run_id"] == "killedrun002"
         result = subprocess.run([str(SCHOOLWH), "status"], env=env, capture_output=True, text=True, timeout=120)
         out = " ".join((result.stdout + result.stderr).split())
         assert result.returncode == 4, out
