@@ -297,24 +297,25 @@ class RunLock:
         assert stale is not None
         record = stale.record
         left = f"; stopped what it left running: {', '.join(stale.stopped)}" if stale.stopped else ""
+        logged = bool(record.schools and record.run_id)
         self.notify(
             f"The previous run ({record.describe()}) ended without finishing (killed){left}. "
-            "It is recorded as aborted in ops.run_log; this run carries on normally."
+            + ("It is recorded as aborted in ops.run_log; " if logged else "") + "this run carries on normally."
         )
-        if not record.schools or not record.run_id:
+        if not logged:
             return
         reason = (f"run killed during {phase_label(record.phase)} (SIGKILL or the machine stopped); "
                   f"found by run {self.run_id}{left}")
         self._write_aborted(record, reason)
 
-    def _write_aborted(self, record: LockRecord, reason: str) -> None:
+    def _write_aborted(self, record: LockRecord, reason: str, starting: bool = True) -> None:
         from ingestion import runlog
 
         try:
             started = datetime.fromisoformat(record.started_at) if record.started_at else datetime.now()
             runlog.write_aborted(self.warehouse, record.run_id, record.command or "?", started, record.schools, reason)
         except Exception as exc:  # the log must never turn an abort into a traceback
-            if "Conflicting lock" in str(exc):
+            if starting and is_conflicting_lock(exc):
                 raise WarehouseInUse(in_use_message(self.warehouse, exc)) from None
             self.notify(f"could not record the aborted run in ops.run_log: {type(exc).__name__}: {exc}")
 
@@ -399,7 +400,8 @@ class RunLock:
             self._stop_children()
             if aborted is not None and self.record.schools:
                 self._write_aborted(self.record, f"run aborted by {aborted.signal_name} during "
-                                                 f"{phase_label(aborted.phase)}; its processes were stopped")
+                                                 f"{phase_label(aborted.phase)}; its processes were stopped",
+                                    starting=False)
         finally:
             self._release(restore="")
 
