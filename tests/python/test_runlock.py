@@ -154,6 +154,11 @@ def test_duckdb_held_by_another_process_is_exit_4_with_a_clear_message(tmp_path:
         out = " ".join((result.stdout + result.stderr).split())
         assert result.returncode == 4, out
         assert "Traceback" not in out and "Warehouse in use" in out and f"process {holder.pid}" in out
+        # a command that takes the run lock waits a little for the other writer, then says the same
+        result = subprocess.run([str(SCHOOLWH), "docs"], env=env, capture_output=True, text=True, timeout=120)
+        out = " ".join((result.stdout + result.stderr).split())
+        assert result.returncode == 4, out
+        assert "Traceback" not in out and "Warehouse in use" in out and f"process {holder.pid}" in out
     finally:
         holder.kill()
         holder.wait()
