@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ingestion import pupil_key
+from ingestion import pupil_key, runlock
 from ingestion.buildlog import NodeProblem, schools_named
 from ingestion.redact import redact, register_secret
 from ingestion.telemetry import QUIET_ENV
@@ -136,18 +136,19 @@ def run_dbt(
         *_dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(out / "target"), "--log-path", str(out / "logs"),
     ]
-    proc = subprocess.Popen(
-        cmd, cwd=PROJECT_DIR, env=dbt_env(warehouse),
+    # its own process group, holding the run lock while it lives, stopped with the run (ingestion/runlock.py)
+    with runlock.spawn(
+        cmd, what=f"dbt {args[0] if args else ''}".strip(), cwd=PROJECT_DIR, env=dbt_env(warehouse),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-    )
-    assert proc.stdout is not None
-    tail: deque[str] = deque(maxlen=30)
-    for raw in proc.stdout:
-        line = redact(raw.rstrip("\n"))
-        tail.append(line)
-        if echo:
-            echo(line)
-    result = DbtResult(command=" ".join(args), returncode=proc.wait(), tail=list(tail))
+    ) as proc:
+        assert proc.stdout is not None
+        tail: deque[str] = deque(maxlen=30)
+        for raw in proc.stdout:
+            line = redact(raw.rstrip("\n"))
+            tail.append(line)
+            if echo:
+                echo(line)
+        result = DbtResult(command=" ".join(args), returncode=proc.wait(), tail=list(tail))
     if args and args[0] in ("build", "run", "test", "seed", "snapshot"):
         _summarise(result, warehouse)
     if not result.ok and not result.failures:

@@ -27,7 +27,7 @@ create table if not exists ops.run_log (
     rows_landed bigint,
     http_retries integer,
     duration_seconds double precision,
-    outcome varchar not null,          -- 'ok' | 'failed'
+    outcome varchar not null,          -- 'ok' | 'failed' | 'aborted' (SIGTERM/SIGINT, or killed)
     error varchar                      -- redacted; names school and dataset
 );
 -- Added after the first release: records received from the API (after parsing, before dlt).
@@ -80,6 +80,20 @@ def write(warehouse: Warehouse | Path, run_id: str, command: str, started_at: da
             con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
 
 
+def write_aborted(
+    warehouse: Warehouse | Path, run_id: str, command: str, started_at: datetime, schools: list[str], reason: str
+) -> None:
+    """A run stopped by a signal, or killed and found by the next run: one row per school it was loading
+    (dataset ``*``, outcome ``aborted``), so the log has every run and ``status`` does not call it a success."""
+    finished_at = datetime.now()
+    rows = [(run_id, command, started_at, finished_at, school, "*", None, None, None, "aborted", reason, None)
+            for school in schools]
+    with as_warehouse(warehouse).connect() as con:
+        con.execute(DDL)
+        if rows:
+            con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
+
+
 STATUS_SQL = """
 with school_runs as (
     select * from ops.run_log where dataset = '*'
@@ -95,9 +109,15 @@ failing as (
     from ops.run_log r join last_run l on l.school_code = r.school_code and l.last_run_at = r.finished_at
     where r.outcome = 'failed' and r.dataset <> '*'
     group by 1
+),
+aborted as (
+    select distinct r.school_code, 'aborted' as last_outcome
+    from school_runs r join last_run l on l.school_code = r.school_code and l.last_run_at = r.finished_at
+    where r.outcome = 'aborted'
 )
-select l.school_code, l.last_run_at, o.last_success_at, f.failing_datasets
+select l.school_code, l.last_run_at, o.last_success_at, coalesce(f.failing_datasets, a.last_outcome)
 from last_run l left join last_ok o using (school_code) left join failing f using (school_code)
+left join aborted a using (school_code)
 order by 1
 """
 
@@ -130,7 +150,10 @@ class SchoolHealth:
         """Why the school is not ``ok``, in words a data manager can act on (empty when it is)."""
         out = []
         if not self.healthy:
-            out.append("last load failed" + (f" ({self.failing_datasets})" if self.failing_datasets else ""))
+            if self.failing_datasets == "aborted":
+                out.append("last run aborted (stopped or killed before it finished)")
+            else:
+                out.append("last load failed" + (f" ({self.failing_datasets})" if self.failing_datasets else ""))
         out += [f"build failed: {_short(n)}" for n in self.build_failed]
         out += [f"test failed: {_short(n)}" for n in self.failed_tests]
         if not self.built_since_load:

@@ -40,7 +40,7 @@ from ingestion.drift import Shapes, kind_of, merge_shapes, record_shapes
 from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
 from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
 from ingestion.isams.quirks import flatten, items
-from ingestion.redact import redact
+from ingestion.redact import redact, safe_url
 from ingestion.warehouse import Warehouse, as_warehouse
 
 log = logging.getLogger(__name__)
@@ -335,7 +335,8 @@ def _school_resource(school: SchoolConfig) -> Any:
 
     @dlt.resource(name="schools", primary_key=SCHOOL_COLUMN, write_disposition="merge")
     def schools() -> Iterator[dict]:
-        yield {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": school.base_url}
+        # never credentials or a query string (where a pasted key would sit), whatever built the SchoolConfig
+        yield {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": safe_url(school.base_url)}
 
     return schools
 
