@@ -214,6 +214,6 @@ def test_status_shows_only_the_school_with_the_unmapped_code_as_attention(built)
             if line.startswith(f"│ {school.code} "):
                 states[school.code] = [c.strip() for c in line.strip("│").split("│")][-2]  # then "why"
     assert states == {default.code: "ok", own.code: "attention"}, built["status"].stdout
-    assert "assert_every_regis" in next(line for line in built["status"].stdout.splitlines()
+    assert "warning:" in next(line for line in built["status"].stdout.splitlines()
                                         if line.startswith(f"│ {own.code} "))
     assert built["status"].returncode == 1
