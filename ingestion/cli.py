@@ -23,7 +23,7 @@ from rich.console import Console  # noqa: E402
 from rich.markup import escape  # noqa: E402
 
 from ingestion import config as cfg  # noqa: E402
-from ingestion import nightly, pupil_key, runlock, runlog  # noqa: E402
+from ingestion import nightly, pupil_key, runlock, runlog, simulate  # noqa: E402
 from ingestion.warehouse import Warehouse, WarehouseConfigError, WarehouseUnavailable  # noqa: E402
 
 # wide enough for the health table when output goes to a log file (cron) rather than a terminal
@@ -316,6 +316,11 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     _full_refresh(p)
     p.set_defaults(func=cmd_nightly)
+
+    p = sub.add_parser("simulate", help="nightly after nightly against a changing sandbox; marts vs a full refresh")
+    simulate.add_arguments(p)
+    p.set_defaults(func=lambda args: simulate.command(
+        args, lambda line: console.print(line, markup=False, highlight=False)))
     return root
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 
 
 @dataclass
@@ -32,6 +33,9 @@ class FaultPlan:
     # How truncation looks on the wire: False sends half the body with a matching Content-Length (a complete
     # response whose JSON/XML does not parse); True declares the full length and drops the connection early.
     truncate_close_early: bool = False
+    # (school code, date): every request for that school answers 401 while the sandbox's today is that date
+    # (a load that fails for one night and recovers the next; see ``sandbox/scenario.py``)
+    down: tuple[tuple[str, date], ...] = ()
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def matches(self, school_code: str | None, datasets: list[str]) -> bool:
@@ -39,6 +43,10 @@ class FaultPlan:
         if self.school is not None and (school_code or "").lower() != self.school.lower():
             return False
         return self.dataset is None or self.dataset in datasets
+
+    def is_down(self, school_code: str | None, today: date) -> bool:
+        """Whether ``school_code`` is down (answers 401 to everything) on the sandbox's ``today``."""
+        return any((school_code or "").lower() == code.lower() and today == night for code, night in self.down)
 
     def take(self) -> str | None:
         """Consume and return the next pending fault kind ("throttle", "fail", "truncate"), or None."""

@@ -410,6 +410,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _fault(self, entry: dict[str, Any], school: SandboxSchool, datasets: list[str], batch: bool) -> bool:
         """Apply the fault plan; True when an error response has been sent (truncation is left to the caller)."""
         plan = self.sandbox.faults
+        if plan.down and plan.is_down(school.code, self.sandbox.group.today):  # down for tonight only
+            entry["fault"] = "down"
+            if batch:
+                self._send(entry, 401, invalid_api_key().body(), XML_CONTENT_TYPE)
+            else:
+                self._send_json(entry, 401, NOT_AUTHORISED)
+            return True
         if not plan.matches(school.code, datasets):
             return False
         if plan.delay_seconds > 0:

@@ -385,6 +385,7 @@ class SyntheticSchool:
         self._by_year: dict[int, tuple[AcademicYear, dict[date, int], int | None]] = {}
         self.code_style = code_style
         self._abs_ids, self._pres_ids = codelists.code_ids(idx, code_style)
+        self.scenario: Any = None  # an opt-in sandbox/scenario.Scenario: what is served then depends on today
 
     # ----- calendar
     def calendar(self, year: int) -> tuple[AcademicYear, dict[date, int], int | None]:
@@ -428,8 +429,13 @@ class SyntheticSchool:
                 codes = self._plan(p, year).marks.get(i, (None, None))
                 for s in (0, 1):
                     unregistered = d in recent and _unit(self.seed, self.idx, p.idx, d.toordinal(), s) < 0.01
-                    yield self._mark(base + s * 20000 + p.idx, p, d, s, None if unregistered else codes[s],
-                                     unregistered)
+                    mark = self._mark(base + s * 20000 + p.idx, p, d, s, None if unregistered else codes[s],
+                                      unregistered)
+                    if self.scenario is not None:
+                        mark = self.scenario.mark(self, p, d, s, mark)
+                        if mark is None:
+                            continue
+                    yield mark
 
     def _mark(self, mark_id: int, p: Pupil, d: date, session: int, code: str | None,
               unregistered: bool) -> ElementDict:
@@ -449,7 +455,8 @@ class SyntheticSchool:
 
     # ----- REST
     def absence_codes(self) -> list[dict[str, Any]]:
-        return codelists.absence_codes(self.idx, self.code_style)
+        codes = codelists.absence_codes(self.idx, self.code_style)
+        return codes if self.scenario is None else self.scenario.absence_codes(self, codes)
 
     def present_codes(self) -> list[dict[str, Any]]:
         return codelists.present_codes(self.idx, self.code_style)
@@ -583,6 +590,8 @@ def _houses(school: SyntheticSchool, boarding: bool) -> list[ElementDict]:
 
 
 def _pupil_record(school: SyntheticSchool, p: Pupil) -> ElementDict:
+    if school.scenario is not None:  # a form/house change from a date (sandbox/scenario.py)
+        p = school.scenario.pupil(school, p)
     year = academic_year_of(school.today)
     nc = p.nc_in(year)
     div_id, div_name = division_of(nc)

@@ -1,0 +1,461 @@
+"""``schoolwh simulate``: many nights of ``schoolwh nightly`` against a sandbox whose schools change over time.
+
+The sandbox group (``sandbox/synthetic.py``) gets a scenario (``sandbox/scenario.py``): register corrections
+days later (inside and outside the look-back), a removed mark, a pupil who changes form and house, a new
+absence code, a school whose load fails for one night, plus the roster's joiners, leavers, the mover
+between two schools and the academic-year rollover. For each night of an itinerary the sandbox moves to
+that date and the real command ``schoolwh nightly --today NIGHT`` runs against one persistent warehouse
+(DuckDB or PostgreSQL), as cron would run it.
+
+After a night (every night, or every ``check_every`` nights) the raw data is copied (DuckDB: the file;
+PostgreSQL: a second database made from the warehouse as a template), every dbt-built schema of the copy is
+dropped, and the copy is built from scratch (``dbt build --full-refresh`` with ``as_of_date`` = the night,
+models only). Every table in ``marts`` (and ``canonical.attendance_sessions``) of the nightly warehouse must
+hold exactly the rows of the copy, order-independent. The first differing table is reported with a few rows.
+
+A night's expected exit code is 0, or 1 (ingestion failed for a school) on a night when the scenario takes a
+school down. Anything else, or a mart that differs, fails the simulation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ingestion.sandbox.calendar_uk import academic_year
+
+# schemas the nightly's ingestion owns (kept in the reference copy); everything else dbt builds
+RAW_SCHEMAS = ("raw_isams", "ops")
+SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast", "main", "public")
+COMPARED_EXTRA = (("canonical", "attendance_sessions"),)  # incremental, like fct_attendance_session
+EXIT_INGEST_FAILED = 1  # nightly.EXIT_INGEST_FAILED (not imported: keeps this module light)
+NO_TESTS = ("--exclude", "resource_type:test", "resource_type:unit_test")
+
+
+@dataclass
+class Night:
+    night: date
+    exit_code: int
+    expected: int
+    seconds: float  # the nightly
+    check_seconds: float | None = None  # the reference build and comparison
+    identical: bool | None = None  # None: not checked this night
+    difference: str = ""  # the first differing table and some rows
+    events: list[str] = field(default_factory=list)  # what happened in the sandbox since the previous night
+    log: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == self.expected and self.identical is not False
+
+    def line(self) -> str:
+        same = {None: "not checked", True: "yes", False: "NO"}[self.identical]
+        check = f" (+{self.check_seconds:.0f}s check)" if self.check_seconds is not None else ""
+        code = f"exit {self.exit_code}" + ("" if self.exit_code == self.expected else f" (expected {self.expected})")
+        return f"{self.night}  {code:<22} {self.seconds:6.1f}s{check:<15}  marts identical: {same}"
+
+
+@dataclass
+class Simulation:
+    target: str
+    nights: list[Night] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.nights) and all(n.ok for n in self.nights)
+
+    def summary(self) -> str:
+        bad_exit = [n for n in self.nights if n.exit_code != n.expected]
+        differ = [n for n in self.nights if n.identical is False]
+        checked = sum(n.identical is not None for n in self.nights)
+        lines = [f"{len(self.nights)} nights on {self.target} in {self.seconds:.0f}s: "
+                 f"{len(bad_exit)} unexpected exit code(s), {len(differ)} of {checked} checked night(s) with marts "
+                 f"different from a full refresh"]
+        lines += [f"  {n.night}: exit {n.exit_code}, expected {n.expected} (log {n.log})" for n in bad_exit]
+        if differ:
+            lines.append(f"  first difference, {differ[0].night}: {differ[0].difference}")
+        lines.append("OK" if self.ok else "FAILED")
+        return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ itineraries
+
+
+def school_days(year: int, start: date, end: date, shift: int = 0) -> list[date]:
+    """School days (the first school's calendar) with start <= d <= end, across academic years."""
+    out: list[date] = []
+    for y in (year, year + 1):
+        out += [d for d in academic_year(y, shift).school_days if start <= d <= end]
+    return sorted(set(out))
+
+
+def itinerary(name: str, year: int) -> list[date]:
+    """The nights of a built-in itinerary through academic year ``year`` into the next.
+
+    ``full``: the fortnight before the autumn half term night by night (two consecutive school weeks, with the
+    scenario's corrections, removed mark and one-night outage), the first nights after half term (form and
+    house change, the mover leaving and joining, the correction outside the look-back), the last nights of
+    the autumn term and the first of spring (term boundary, new absence code), the nights around the spring
+    half term (a mid-year leaver and joiner), the last nights of the summer term and the first of the next
+    academic year (year groups move up, Year 11/13 leave, new Reception and Year 7 join).
+    ``short``: one night at each of those points (what the test runs).
+    """
+    cal = academic_year(year)
+    nxt = academic_year(year + 1)
+    autumn, spring, summer = cal.terms
+    days = cal.school_days
+    before_ht = [d for d in days if d < autumn.half_term[0]]
+    after_ht = [d for d in days if d > autumn.half_term[1]]
+    end_autumn = [d for d in days if d <= autumn.finish][-2:]
+    start_spring = [d for d in days if d >= spring.start][:2]
+    around_spring_ht = [d for d in days if d < spring.half_term[0]][-1:] + [d for d in days if d > spring.half_term[1]][:1]
+    end_year = [d for d in days if d <= summer.finish][-2:]
+    new_year = list(nxt.school_days[:3])
+    if name == "full":
+        nights = (before_ht[-10:] + after_ht[:1] + [after_ht[5], after_ht[10]] + end_autumn + start_spring
+                  + around_spring_ht + end_year + new_year)
+    elif name == "short":
+        w1, w2 = before_ht[-10:-5], before_ht[-5:]
+        nights = [w1[0], w1[3], w2[0], w2[1], w2[2], after_ht[5], start_spring[0], end_year[-1], new_year[0]]
+    else:
+        raise ValueError(f"unknown itinerary {name!r} (choose full or short)")
+    return sorted(set(nights))
+
+
+def nights_from(start: date, count: int) -> list[date]:
+    """``count`` school days (the first school's calendar) from ``start`` on."""
+    out: list[date] = []
+    year = start.year if start.month >= 9 else start.year - 1
+    while len(out) < count:
+        out += [d for d in academic_year(year).school_days if d >= start and d not in out]
+        year += 1
+        if year > start.year + 20:
+            break
+    return out[:count]
+
+
+# ------------------------------------------------------------------------------------------------ warehouses
+
+
+class Backend:
+    """How the simulation reaches one backend: the nightly's environment, copies, drops and reads."""
+
+    kind = "duckdb"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = root / "nightly" / "wh.duckdb"
+
+    def env(self) -> dict[str, str]:
+        return {"SCHOOLWH_WAREHOUSE": str(self.path), "SCHOOLWH_TARGET": self.kind}
+
+    def warehouse(self):
+        from ingestion.warehouse import Warehouse
+
+        return Warehouse.duckdb(self.path)
+
+    def reference(self):
+        """A fresh copy of the nightly warehouse, holding only the raw (ingestion-owned) schemas."""
+        from ingestion.warehouse import Warehouse
+
+        ref = self.root / "reference" / "wh.duckdb"  # same file name = same catalog name in compiled SQL
+        ref.parent.mkdir(parents=True, exist_ok=True)
+        ref.unlink(missing_ok=True)
+        shutil.copyfile(self.path, ref)
+        wh = Warehouse.duckdb(ref)
+        _drop_built_schemas(wh)
+        return wh
+
+    def close(self) -> None:
+        pass
+
+
+class PostgresBackend(Backend):
+    """PostgreSQL: the reference is a second database, ``CREATE DATABASE <db>_simref TEMPLATE <db>``.
+
+    ``admin`` opens an autocommit connection to a given database as a role that may create databases (the
+    throwaway cluster's superuser; on your own server, a role with CREATEDB that owns the warehouse database).
+    """
+
+    kind = "postgres"
+
+    def __init__(self, root: Path, pg_env: dict[str, str], admin: Callable[[str], Any]) -> None:
+        super().__init__(root)
+        from ingestion.warehouse import PgSettings
+
+        self.pg = PgSettings.from_env(pg_env)
+        self.admin = admin
+        self.ref_db = f"{self.pg.database}_simref"
+
+    def env(self) -> dict[str, str]:
+        return {**super().env(), **self.pg.env()}
+
+    def warehouse(self):
+        from ingestion.warehouse import Warehouse
+
+        return Warehouse("postgres", self.path, self.pg)
+
+    def reference(self):
+        from ingestion.warehouse import Warehouse
+
+        con = self.admin("postgres")
+        try:
+            with con.cursor() as cur:
+                cur.execute("select pg_terminate_backend(pid) from pg_stat_activity where datname in (%s, %s) "
+                            "and pid <> pg_backend_pid()", [self.pg.database, self.ref_db])
+                cur.execute(f'drop database if exists "{self.ref_db}"')
+                cur.execute(f'create database "{self.ref_db}" template "{self.pg.database}" owner "{self.pg.user}"')
+        finally:
+            con.close()
+        wh = Warehouse("postgres", self.root / "reference" / "wh.duckdb", replace(self.pg, database=self.ref_db))
+        _drop_built_schemas(wh)
+        return wh
+
+    def close(self) -> None:
+        con = self.admin("postgres")
+        try:
+            with con.cursor() as cur:
+                cur.execute(f'drop database if exists "{self.ref_db}"')
+        finally:
+            con.close()
+
+
+def _schemas(wh) -> list[str]:
+    with wh.connect(read_only=True) as con:
+        rows = con.execute("select distinct table_schema from information_schema.tables").fetchall()
+    return sorted(r[0] for r in rows)
+
+
+def _drop_built_schemas(wh) -> None:
+    """Drop every schema dbt built (all but the raw and ops schemas dlt and the pipeline write)."""
+    doomed = [s for s in _schemas(wh) if s not in SYSTEM_SCHEMAS and not s.startswith(RAW_SCHEMAS)]
+    with wh.connect() as con:
+        for schema in doomed:
+            con.execute(f'drop schema if exists "{schema}" cascade')
+
+
+def _tables(wh, schema: str) -> list[str]:
+    with wh.connect(read_only=True) as con:
+        return sorted(r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ?", [schema]).fetchall())
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, Decimal):
+        return round(float(value), 9)
+    return value
+
+
+def _rows(wh, schema: str, table: str) -> tuple[list[str], Counter]:
+    with wh.connect(read_only=True) as con:
+        columns = con.columns(schema, table)
+        rows = con.execute(f'select * from "{schema}"."{table}"').fetchall()
+    return columns, Counter(tuple(_norm(v) for v in r) for r in rows)
+
+
+def compare_marts(nightly, reference, sample: int = 3) -> str:
+    """'' when every mart (and the incremental canonical model) holds the same rows in both warehouses;
+    else the first differing table, its row counts and a few rows only on each side."""
+    marts = _tables(nightly, "marts")
+    if not marts:
+        return "no tables in schema marts of the nightly warehouse"
+    missing = sorted(set(marts) - set(_tables(reference, "marts")))
+    if missing:
+        return f"marts {', '.join(missing)} missing from the full refresh"
+    for schema, table in [("marts", t) for t in marts] + list(COMPARED_EXTRA):
+        cols_a, a = _rows(nightly, schema, table)
+        cols_b, b = _rows(reference, schema, table)
+        if cols_a != cols_b:
+            return f"{schema}.{table}: columns differ ({cols_a} vs {cols_b})"
+        if a != b:
+            only_a, only_b = list((a - b).elements()), list((b - a).elements())
+            return (f"{schema}.{table}: {sum(a.values())} rows nightly vs {sum(b.values())} full refresh; "
+                    f"{len(only_a)} only in the nightly, {len(only_b)} only in the full refresh; columns {cols_a}; "
+                    f"nightly-only e.g. {only_a[:sample]}; full-refresh-only e.g. {only_b[:sample]}")
+    return ""
+
+
+# ------------------------------------------------------------------------------------------------ the run
+
+
+@contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def sandbox(seed: int, schools: int, pupils: int, year: int, last: date, root: Path) -> Iterator[tuple[Any, Any, Path, dict]]:
+    """A scenario group served on 127.0.0.1 for the whole simulation: (group, scenario, schools file, secrets)."""
+    from ingestion.demo import write_sandbox_config
+    from ingestion.sandbox import scenario as sc
+    from ingestion.sandbox.server import SandboxServer
+    from ingestion.sandbox.synthetic import generate_group
+
+    # the roster is built through the last night's academic year (September intakes), then time is wound back
+    group = generate_group(seed=seed, n_schools=schools, pupils_per_school=pupils, first_academic_year=year,
+                           today=max(last, date(year, 9, 1)))
+    plan = sc.attach(group, sc.build_scenario(group, year)).schools[0].scenario
+    with SandboxServer(group, faults=plan.fault_plan(group)) as server:
+        schools_file, _, secrets = write_sandbox_config(group, server.url, root / "sandbox")
+        yield group, plan, schools_file, secrets
+
+
+def run_simulation(
+    nights: list[date], backend: Backend, *, seed: int = 2024, schools: int = 2, pupils: int = 25,
+    year: int | None = None, check_every: int = 1, echo: Callable[[str], None] = print,
+    nightly_args: tuple[str, ...] = (), lookback_days: int = 14,
+) -> Simulation:
+    """Run ``schoolwh nightly`` for each night against ``backend``'s persistent warehouse; check the marts."""
+    from ingestion.dbt_runner import run_dbt
+    from ingestion.sandbox import scenario as sc
+
+    nights = sorted(nights)
+    year = year if year is not None else (nights[0].year if nights[0].month >= 9 else nights[0].year - 1)
+    sim = Simulation(backend.kind)
+    started = time.monotonic()
+    backend.path.parent.mkdir(parents=True, exist_ok=True)
+    logs = backend.root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    exe = Path(sys.executable).parent / "schoolwh"
+    cmd0 = [str(exe)] if exe.exists() else [sys.executable, "-m", "ingestion.cli"]
+    with sandbox(seed, schools, pupils, year, nights[-1], backend.root) as (group, plan, schools_file, secrets), \
+            _environ(secrets):  # the reference build (run_dbt) stores the same pupil-key secret as the nightly
+        env = {**os.environ, **backend.env()}
+        down = {night for _, night in plan.outages}
+        previous = date(year, 9, 1) - timedelta(days=1)
+        for k, night in enumerate(nights):
+            sc.set_today(group, night)
+            events = [f"{d} {e}" for d, e in sc.events_between(group, plan, previous + timedelta(days=1), night)]
+            for e in events:
+                echo(f"            · {e}")
+            # resuming after longer than the look-back: the README's procedure is a full refresh
+            resumed = k > 0 and (night - nights[k - 1]).days > lookback_days
+            if resumed:
+                echo(f"            · {(night - nights[k - 1]).days} days since the last night: nightly --full-refresh")
+            log = logs / f"nightly-{night}.log"
+            t0 = time.monotonic()
+            with open(log, "w") as out:
+                code = subprocess.run(
+                    [*cmd0, "nightly", "--schools", str(schools_file), "--today", night.isoformat(),
+                     "--target", backend.kind, "--register-start", date(year, 9, 1).isoformat(),
+                     "--lookback-days", str(lookback_days), *(["--full-refresh"] if resumed else []), *nightly_args],
+                    env=env, stdout=out, stderr=subprocess.STDOUT, cwd=backend.root,
+                ).returncode
+            result = Night(night, code, EXIT_INGEST_FAILED if night in down else 0, time.monotonic() - t0,
+                           events=events, log=log)
+            if check_every > 0 and ((k + 1) % check_every == 0 or k == len(nights) - 1):
+                t1 = time.monotonic()
+                reference = backend.reference()
+                built = run_dbt(["build", "--full-refresh", "--vars", json.dumps({"as_of_date": night.isoformat()}),
+                                 *NO_TESTS], reference)
+                if not built.ok:
+                    result.identical, result.difference = False, "full refresh failed: " + "; ".join(built.failures)[-2000:]
+                else:
+                    result.difference = compare_marts(backend.warehouse(), reference)
+                    result.identical = not result.difference
+                result.check_seconds = time.monotonic() - t1
+            sim.nights.append(result)
+            echo(result.line())
+            if result.difference:
+                echo(f"            ✗ {result.difference[:1500]}")
+            previous = night
+    backend.close()
+    sim.seconds = time.monotonic() - started
+    return sim
+
+
+# ------------------------------------------------------------------------------------------------ command line
+
+MARKER = ".schoolwh-simulation"
+
+
+def add_arguments(p: Any) -> None:
+    """``schoolwh simulate`` options (cli.py adds the subcommand)."""
+    p.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb",
+                   help="backend (default duckdb); postgres without SCHOOLWH_PG_HOST runs on a throwaway local "
+                        "cluster, with SCHOOLWH_PG_* on your server (the role needs CREATEDB for the reference copy)")
+    p.add_argument("--itinerary", choices=("full", "short"), default="full",
+                   help="built-in nights: full (~26 nights: two school weeks, half terms, a term boundary, the "
+                        "summer into a new year) or short (9 nights, what the test runs); ignored with --nights")
+    p.add_argument("--nights", type=int, metavar="N", help="instead: N consecutive school days from --start")
+    p.add_argument("--start", type=date.fromisoformat, metavar="DATE",
+                   help="first night with --nights (default: the first school day of October of --year)")
+    p.add_argument("--year", type=int, default=2025, help="academic year the scenario happens in (default 2025)")
+    p.add_argument("--check-every", type=int, default=1, metavar="K",
+                   help="compare the marts with a full refresh every K nights and after the last (0: never)")
+    p.add_argument("--seed", type=int, default=2024, help="sandbox seed (default 2024)")
+    p.add_argument("--school-count", type=int, default=2, help="schools (default 2, at least 2 for the mover)")
+    p.add_argument("--pupils", type=int, default=25, help="pupils per school (default 25)")
+    p.add_argument("--workdir", default="warehouse/simulation",
+                   help="where the warehouses, sandbox config and per-night logs go (emptied first)")
+
+
+def command(args: Any, echo: Callable[[str], None] = print) -> int:
+    """Run the simulation from parsed arguments; 0 when every night is as expected, else 1."""
+    if args.nights:
+        start = args.start or next(d for d in academic_year(args.year).school_days if d.month == 10)
+        nights = nights_from(start, args.nights)
+    else:
+        nights = itinerary(args.itinerary, args.year)
+    root = Path(args.workdir).resolve()
+    if root.exists() and any(root.iterdir()):
+        if not (root / MARKER).exists():
+            from ingestion.config import ConfigError
+
+            raise ConfigError(f"{root} is not empty and not a previous simulation: choose another --workdir")
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / MARKER).write_text("")
+    echo(f"Simulating {len(nights)} nights on {args.target} ({nights[0]} .. {nights[-1]}), "
+         f"{args.school_count} schools × ~{args.pupils} pupils; logs in {root / 'logs'}")
+    if args.target == "postgres" and not os.environ.get("SCHOOLWH_PG_HOST"):
+        from ingestion.pgcluster import start_cluster
+
+        with start_cluster() as cluster:
+            backend = PostgresBackend(root, cluster.env(), cluster.admin_connect)
+            return _run(args, nights, backend, echo)
+    if args.target == "postgres":
+        from ingestion.warehouse import PgSettings
+
+        pg = PgSettings.from_env()
+
+        def admin(database: str) -> Any:
+            import psycopg2
+
+            con = psycopg2.connect(host=pg.host, port=pg.port, user=pg.user, password=pg.password, dbname=database)
+            con.autocommit = True
+            return con
+
+        return _run(args, nights, PostgresBackend(root, pg.env(), admin), echo)
+    return _run(args, nights, Backend(root), echo)
+
+
+def _run(args: Any, nights: list[date], backend: Backend, echo: Callable[[str], None]) -> int:
+    sim = run_simulation(nights, backend, seed=args.seed, schools=args.school_count, pupils=args.pupils,
+                         year=args.year, check_every=args.check_every, echo=echo)
+    echo(sim.summary())
+    return 0 if sim.ok else 1
