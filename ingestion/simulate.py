@@ -55,6 +55,7 @@ class Night:
     difference: str = ""  # the first differing table and some rows
     events: list[str] = field(default_factory=list)  # what happened in the sandbox since the previous night
     log: Path | None = None
+    full_refresh: bool = False  # run as nightly --full-refresh (resumed after longer than the look-back)
 
     @property
     def ok(self) -> bool:
@@ -64,7 +65,8 @@ class Night:
         same = {None: "not checked", True: "yes", False: "NO"}[self.identical]
         check = f" (+{self.check_seconds:.0f}s check)" if self.check_seconds is not None else ""
         code = f"exit {self.exit_code}" + ("" if self.exit_code == self.expected else f" (expected {self.expected})")
-        return f"{self.night}  {code:<22} {self.seconds:6.1f}s{check:<15}  marts identical: {same}"
+        mode = "full refresh" if self.full_refresh else "incremental"
+        return f"{self.night}  {code:<22} {mode:<12} {self.seconds:6.1f}s{check:<15}  marts identical: {same}"
 
 
 @dataclass
@@ -102,22 +104,40 @@ def school_days(year: int, start: date, end: date, shift: int = 0) -> list[date]
     return sorted(set(out))
 
 
-def itinerary(name: str, year: int) -> list[date]:
-    """The nights of a built-in itinerary through academic year ``year`` into the next.
+def fill(nights: list[date], max_gap: int = 14) -> list[date]:
+    """``nights`` plus a night every ``max_gap`` days wherever they are further apart (holiday nights, as cron
+    runs them), so the nightly never has to resume after longer than the look-back."""
+    out = [nights[0]]
+    for night in nights[1:]:
+        while (night - out[-1]).days > max_gap:
+            out.append(out[-1] + timedelta(days=max_gap))
+        out.append(night)
+    return out
 
-    ``full``: the fortnight before the autumn half term night by night (two consecutive school weeks, with the
-    scenario's corrections, removed mark and one-night outage), the first nights after half term (form and
-    house change, the mover leaving and joining, the correction outside the look-back), the last nights of
-    the autumn term and the first of spring (term boundary, new absence code), the nights around the spring
-    half term (a mid-year leaver and joiner), the last nights of the summer term and the first of the next
-    academic year (year groups move up, Year 11/13 leave, new Reception and Year 7 join).
-    ``short``: one night at each of those points (what the test runs).
+
+def itinerary(name: str, year: int) -> list[date]:
+    """The nights of a built-in itinerary through academic year ``year`` into the next (school 1's calendar).
+
+    ``full`` (~50 nights): the fortnight before the autumn half term night by night (two consecutive school
+    weeks, with the scenario's corrections, removed mark and one-night outage), the first night after half term
+    (form and house change), nights as the mover leaves and joins and the correction outside the look-back
+    arrives, the last nights of the autumn term and the first of spring (term boundary, new absence code), the
+    nights around the spring half term (a mid-year leaver and joiner), the last nights of the summer term and
+    the first of the next academic year (year groups move up, Year 11/13 leave, new Reception and Year 7
+    join); between them a night every 14 days at most (as cron runs in the holidays too), so every night is
+    incremental.
+    ``short`` (8 nights, what the DuckDB test runs): first load, the correction inside the look-back, the outage
+    and the recovery, the first night after half term, then the first nights of spring and of the next
+    academic year, each resumed after more than the look-back with ``nightly --full-refresh`` (the README's
+    procedure), and one incremental night after the rollover.
+    ``tiny`` (3 nights, what the PostgreSQL test runs): first load, a second incremental night, the outage.
     """
     cal = academic_year(year)
     nxt = academic_year(year + 1)
     autumn, spring, summer = cal.terms
     days = cal.school_days
     before_ht = [d for d in days if d < autumn.half_term[0]]
+    w1, w2 = before_ht[-10:-5], before_ht[-5:]
     after_ht = [d for d in days if d > autumn.half_term[1]]
     end_autumn = [d for d in days if d <= autumn.finish][-2:]
     start_spring = [d for d in days if d >= spring.start][:2]
@@ -125,14 +145,13 @@ def itinerary(name: str, year: int) -> list[date]:
     end_year = [d for d in days if d <= summer.finish][-2:]
     new_year = list(nxt.school_days[:3])
     if name == "full":
-        nights = (before_ht[-10:] + after_ht[:1] + [after_ht[5], after_ht[10]] + end_autumn + start_spring
-                  + around_spring_ht + end_year + new_year)
-    elif name == "short":
-        w1, w2 = before_ht[-10:-5], before_ht[-5:]
-        nights = [w1[0], w1[3], w2[0], w2[1], w2[2], after_ht[5], start_spring[0], end_year[-1], new_year[0]]
-    else:
-        raise ValueError(f"unknown itinerary {name!r} (choose full or short)")
-    return sorted(set(nights))
+        return fill(sorted(set(w1 + w2 + after_ht[:1] + [after_ht[5], after_ht[12]] + end_autumn + start_spring
+                               + around_spring_ht + end_year + new_year)))
+    if name == "short":
+        return [w1[0], w1[3], w2[1], w2[2], after_ht[0], start_spring[0], new_year[0], new_year[1]]
+    if name == "tiny":
+        return [w1[0], w1[1], w2[1]]
+    raise ValueError(f"unknown itinerary {name!r} (choose full, short or tiny)")
 
 
 def nights_from(start: date, count: int) -> list[date]:
@@ -269,25 +288,31 @@ def _rows(wh, schema: str, table: str) -> tuple[list[str], Counter]:
 
 
 def compare_marts(nightly, reference, sample: int = 3) -> str:
-    """'' when every mart (and the incremental canonical model) holds the same rows in both warehouses;
-    else the first differing table, its row counts and a few rows only on each side."""
+    """'' when every mart (and the incremental canonical model) holds the same rows in both warehouses; else
+    every differing table with its row counts, and a few rows only on each side of the first one."""
     marts = _tables(nightly, "marts")
     if not marts:
         return "no tables in schema marts of the nightly warehouse"
     missing = sorted(set(marts) - set(_tables(reference, "marts")))
     if missing:
         return f"marts {', '.join(missing)} missing from the full refresh"
+    differing: list[str] = []
+    first = ""
     for schema, table in [("marts", t) for t in marts] + list(COMPARED_EXTRA):
         cols_a, a = _rows(nightly, schema, table)
         cols_b, b = _rows(reference, schema, table)
         if cols_a != cols_b:
-            return f"{schema}.{table}: columns differ ({cols_a} vs {cols_b})"
-        if a != b:
-            only_a, only_b = list((a - b).elements()), list((b - a).elements())
-            return (f"{schema}.{table}: {sum(a.values())} rows nightly vs {sum(b.values())} full refresh; "
-                    f"{len(only_a)} only in the nightly, {len(only_b)} only in the full refresh; columns {cols_a}; "
-                    f"nightly-only e.g. {only_a[:sample]}; full-refresh-only e.g. {only_b[:sample]}")
-    return ""
+            differing.append(f"{schema}.{table} (columns differ: {cols_a} vs {cols_b})")
+            continue
+        if a == b:
+            continue
+        only_a, only_b = list((a - b).elements()), list((b - a).elements())
+        differing.append(f"{schema}.{table} ({sum(a.values())} rows nightly, {sum(b.values())} full refresh; "
+                         f"{len(only_a)} only in the nightly, {len(only_b)} only in the full refresh)")
+        if not first:
+            first = (f"first: {schema}.{table}, columns {cols_a}; nightly-only e.g. {only_a[:sample]}; "
+                     f"full-refresh-only e.g. {only_b[:sample]}")
+    return "" if not differing else f"{len(differing)} table(s) differ: {'; '.join(differing)}. {first}"
 
 
 # ------------------------------------------------------------------------------------------------ the run
@@ -327,9 +352,12 @@ def sandbox(seed: int, schools: int, pupils: int, year: int, last: date, root: P
 def run_simulation(
     nights: list[date], backend: Backend, *, seed: int = 2024, schools: int = 2, pupils: int = 25,
     year: int | None = None, check_every: int = 1, echo: Callable[[str], None] = print,
-    nightly_args: tuple[str, ...] = (), lookback_days: int = 14,
+    nightly_args: tuple[str, ...] = (), lookback_days: int = 14, stop_at_first_failure: bool = False,
 ) -> Simulation:
-    """Run ``schoolwh nightly`` for each night against ``backend``'s persistent warehouse; check the marts."""
+    """Run ``schoolwh nightly`` for each night against ``backend``'s persistent warehouse; check the marts.
+
+    ``stop_at_first_failure`` ends the run after the first night that is not as expected (tests use it, so a
+    known failure costs one night, not the whole itinerary)."""
     from ingestion.dbt_runner import run_dbt
     from ingestion.sandbox import scenario as sc
 
@@ -366,7 +394,7 @@ def run_simulation(
                     env=env, stdout=out, stderr=subprocess.STDOUT, cwd=backend.root,
                 ).returncode
             result = Night(night, code, EXIT_INGEST_FAILED if night in down else 0, time.monotonic() - t0,
-                           events=events, log=log)
+                           events=events, log=log, full_refresh=resumed)
             if check_every > 0 and ((k + 1) % check_every == 0 or k == len(nights) - 1):
                 t1 = time.monotonic()
                 reference = backend.reference()
@@ -383,6 +411,9 @@ def run_simulation(
             if result.difference:
                 echo(f"            ✗ {result.difference[:1500]}")
             previous = night
+            if stop_at_first_failure and not result.ok:
+                echo(f"            stopping after the first unexpected night ({len(nights) - k - 1} not run)")
+                break
     backend.close()
     sim.seconds = time.monotonic() - started
     return sim
@@ -398,9 +429,10 @@ def add_arguments(p: Any) -> None:
     p.add_argument("--target", choices=("duckdb", "postgres"), default="duckdb",
                    help="backend (default duckdb); postgres without SCHOOLWH_PG_HOST runs on a throwaway local "
                         "cluster, with SCHOOLWH_PG_* on your server (the role needs CREATEDB for the reference copy)")
-    p.add_argument("--itinerary", choices=("full", "short"), default="full",
-                   help="built-in nights: full (~26 nights: two school weeks, half terms, a term boundary, the "
-                        "summer into a new year) or short (9 nights, what the test runs); ignored with --nights")
+    p.add_argument("--itinerary", choices=("full", "short", "tiny"), default="full",
+                   help="built-in nights: full (~50: two school weeks, half terms, a term boundary, the summer into "
+                        "a new year, a night at least every 14 days), short (8, the DuckDB test) or tiny (3, the "
+                        "PostgreSQL test); ignored with --nights")
     p.add_argument("--nights", type=int, metavar="N", help="instead: N consecutive school days from --start")
     p.add_argument("--start", type=date.fromisoformat, metavar="DATE",
                    help="first night with --nights (default: the first school day of October of --year)")
@@ -410,6 +442,7 @@ def add_arguments(p: Any) -> None:
     p.add_argument("--seed", type=int, default=2024, help="sandbox seed (default 2024)")
     p.add_argument("--school-count", type=int, default=2, help="schools (default 2, at least 2 for the mover)")
     p.add_argument("--pupils", type=int, default=25, help="pupils per school (default 25)")
+    p.add_argument("--stop-at-first-failure", action="store_true", help="stop after the first unexpected night")
     p.add_argument("--workdir", default="warehouse/simulation",
                    help="where the warehouses, sandbox config and per-night logs go (emptied first)")
 
@@ -456,6 +489,7 @@ def command(args: Any, echo: Callable[[str], None] = print) -> int:
 
 def _run(args: Any, nights: list[date], backend: Backend, echo: Callable[[str], None]) -> int:
     sim = run_simulation(nights, backend, seed=args.seed, schools=args.school_count, pupils=args.pupils,
-                         year=args.year, check_every=args.check_every, echo=echo)
+                         year=args.year, check_every=args.check_every, echo=echo,
+                         stop_at_first_failure=args.stop_at_first_failure)
     echo(sim.summary())
     return 0 if sim.ok else 1
