@@ -198,8 +198,10 @@ class Backend:
 
         ref = self.root / "reference" / "wh.duckdb"  # same file name = same catalog name in compiled SQL
         ref.parent.mkdir(parents=True, exist_ok=True)
-        ref.unlink(missing_ok=True)
-        shutil.copyfile(self.path, ref)
+        for suffix in ("", ".wal"):  # a write-ahead log not yet checkpointed belongs to the copy too
+            Path(f"{ref}{suffix}").unlink(missing_ok=True)
+            if Path(f"{self.path}{suffix}").exists():
+                shutil.copyfile(f"{self.path}{suffix}", f"{ref}{suffix}")
         wh = Warehouse.duckdb(ref)
         _drop_built_schemas(wh)
         return wh
