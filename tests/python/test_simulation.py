@@ -167,6 +167,37 @@ def test_compare_marts_finds_the_first_differing_table(tmp_path):
     assert diff.startswith("1 table(s) differ: marts.m1") and "(2, 'b', 0.2)" in diff and "(2, 'c', 0.2)" in diff
 
 
+def test_fidelity_names_each_event_missing_from_raw_data(tmp_path):
+    from ingestion.warehouse import Warehouse
+
+    group, plan = _group()
+    night = date(YEAR + 1, 1, 7)
+    sc.set_today(group, night)
+    path = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw_isams")
+        con.execute("create table raw_isams.registration_statuses (id varchar, registered varchar, code varchar, "
+                    "school_code varchar)")
+        con.execute("create table raw_isams.pupils (school_code varchar, school_id varchar, form varchar, "
+                    "_dlt_valid_to timestamp)")
+        con.execute("create table raw_isams.absence_codes (school_code varchar, code varchar)")
+    report = " | ".join(simulate.fidelity(Warehouse.duckdb(path), group, plan, night))
+    assert "correction inside look-back" in report and "form change" in report and "new absence code ILV" in report
+    assert "outside the look-back: documented" in report
+    assert "mark removed" not in report  # iSAMS serves no mark and raw has none: nothing to report
+
+
+def test_simulate_command_line(tmp_path):
+    from ingestion.cli import parser
+    from ingestion.config import ConfigError
+
+    args = parser().parse_args(["simulate", "--itinerary", "tiny", "--workdir", str(tmp_path)])
+    assert (args.target, args.check_every, args.school_count, args.pupils) == ("duckdb", 1, 2, 25)
+    (tmp_path / "something.txt").write_text("not a simulation")
+    with pytest.raises(ConfigError, match="not empty"):
+        simulate.command(args, echo=lambda line: None)
+
+
 # ------------------------------------------------------------------------------------------------ the simulation
 
 KNOWN_AS_OF = ("issue 10 §1: `nightly --today` does not reach dbt's as_of_date, so the nightly's marts carry the "
