@@ -333,7 +333,7 @@ def _served(school: Any, correction: Any) -> tuple[int, dict | None]:
         original = _find_mark(school, correction)
     finally:
         school.scenario = plan
-    return int(original["@Id"]), _find_mark(school, correction)
+    return (0 if original is None else int(original["@Id"])), _find_mark(school, correction)
 
 
 def _find_mark(school: Any, c: Any) -> dict | None:
@@ -354,6 +354,8 @@ def fidelity(wh: Any, group: Any, plan: Any, night: date) -> list[str]:
                 continue
             school = group.schools[c.school]
             mark_id, served = _served(school, c)
+            if not mark_id:  # the pupil was not on roll that day: nothing to compare
+                continue
             rows = con.execute("select registered, code from raw_isams.registration_statuses "
                                "where school_code = ? and cast(id as varchar) = ?", [school.code, str(mark_id)]).fetchall()
             want = None if served is None else (served["Registered"], served.get("Code"))
@@ -367,7 +369,10 @@ def fidelity(wh: Any, group: Any, plan: Any, night: date) -> list[str]:
             if f.on > night:
                 continue
             school = group.schools[f.school]
-            want = next(r["Form"] for r in school.batch_records("pupils") if r["SchoolId"] == school.pupils[f.pupil].school_id)
+            want = next((r["Form"] for r in school.batch_records("pupils")
+                         if r["SchoolId"] == school.pupils[f.pupil].school_id), None)
+            if want is None:  # no longer on roll (left since)
+                continue
             have = con.execute("select form from raw_isams.pupils where school_code = ? and school_id = ? "
                                "and _dlt_valid_to is null", [school.code, school.pupils[f.pupil].school_id]).fetchall()
             if [tuple(r) for r in have] != [(want,)]:
