@@ -148,6 +148,23 @@ def test_itineraries_cross_every_event(name):
     assert plan.outages[0][1] in nights and plan.outages[0][1] + timedelta(days=1) in nights  # fails, recovers
 
 
+def test_nights_from_skip_weekends_and_half_term_and_fill_holidays():
+    assert simulate.nights_from(date(2025, 10, 23), 3) == [date(2025, 10, 23), date(2025, 10, 24), date(2025, 11, 3)]
+    filled = simulate.fill([date(2025, 12, 19), date(2026, 1, 6)])
+    assert filled == [date(2025, 12, 19), date(2026, 1, 2), date(2026, 1, 6)]
+
+
+def test_a_night_is_ok_only_with_its_expected_exit_code_and_identical_marts():
+    good = simulate.Night(date(2025, 10, 21), exit_code=1, expected=1, seconds=1.0, identical=True)
+    assert good.ok and "exit 1 " in good.line() and "identical: yes" in good.line()
+    sim = simulate.Simulation("duckdb", [good, dataclasses.replace(good, expected=0),
+                                         dataclasses.replace(good, identical=False, difference="marts.x differs")])
+    assert not sim.ok
+    summary = sim.summary()
+    assert "1 unexpected exit code(s), 1 of 3 checked night(s)" in summary and "marts.x differs" in summary
+    assert summary.endswith("FAILED")
+
+
 def test_compare_marts_finds_the_first_differing_table(tmp_path):
     from ingestion.warehouse import Warehouse
 
