@@ -19,7 +19,6 @@ school down. Anything else, or a mart that differs, fails the simulation.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -476,8 +475,7 @@ def run_simulation(
             if check_every > 0 and ((k + 1) % check_every == 0 or k == len(nights) - 1):
                 t1 = time.monotonic()
                 reference = backend.reference()
-                built = run_dbt(["build", "--full-refresh", "--vars", json.dumps({"as_of_date": night.isoformat()}),
-                                 *NO_TESTS], reference)
+                built = run_dbt(["build", "--full-refresh", *NO_TESTS], reference, as_of=night)
                 if not built.ok:
                     result.identical, result.difference = False, "full refresh failed: " + "; ".join(built.failures)[-2000:]
                 else:
