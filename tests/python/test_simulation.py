@@ -217,20 +217,11 @@ def test_simulate_command_line(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ the simulation
 
-KNOWN_AS_OF = ("issue 10 §1: `nightly --today` does not reach dbt's as_of_date, so the nightly's marts carry the "
-               "machine's date (marts.*.as_of_date differs from a full refresh as of the night) and from the second "
-               "night the incremental window is anchored to the machine date "
-               "(monitoring_canonical_sessions_reconcile fails, exit 2)")
-KNOWN_PG = (KNOWN_AS_OF + "; once that is fixed, issue 10 §3 is expected next: on PostgreSQL the second nightly fails "
-            "in fct_attendance_session (varchar vs text in the incremental model)")
-
-
 def _report(sim: simulate.Simulation) -> str:
     return "\n".join([*(n.line() + (f"\n    {n.difference[:3000]}" if n.difference else "") for n in sim.nights),
                       sim.summary()])
 
 
-@pytest.mark.xfail(reason=KNOWN_AS_OF, strict=False)
 def test_simulation_on_duckdb(tmp_path):
     lines: list[str] = []
     sim = simulate.run_simulation(simulate.itinerary("short", YEAR), simulate.Backend(tmp_path), year=YEAR,
@@ -255,7 +246,6 @@ def pg_simulation_env(pg_cluster):
     yield {**pg_cluster.env(), "SCHOOLWH_PG_DATABASE": name}
 
 
-@pytest.mark.xfail(reason=KNOWN_PG, strict=False)
 def test_simulation_on_postgres(tmp_path, pg_cluster, pg_simulation_env):
     lines: list[str] = []
     backend = simulate.PostgresBackend(tmp_path, pg_simulation_env, pg_cluster.admin_connect)
