@@ -98,7 +98,7 @@ def ingest_all(
             register_secret(secret)
         run = runlog.SchoolRun(school.code)
         outcome.runs.append(run)
-        started = time.monotonic()
+        started, removed = time.monotonic(), 0
         where = escape(safe_url(school.base_url))
         with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {where} ..."):
             try:
@@ -118,6 +118,7 @@ def ingest_all(
                 run.errors["*"] = f"school {school.code}: load failed: {exc}"
             else:
                 run.rows, run.fetched, run.retries = dict(result.rows), dict(result.fetched), result.retries
+                removed = result.removed
                 observed.extend(drift.observations_from(result))
                 for failure in result.failures:
                     previous = run.errors.get(failure.dataset)
@@ -128,6 +129,7 @@ def ingest_all(
         console.print(
             f"{mark} {school.code}: {sum(run.rows.values()):,} rows in {len(run.rows)} tables, "
             f"{run.retries} retries, {run.duration_seconds:.1f}s"
+            + (f", {removed:,} register mark(s) no longer in iSAMS removed" if removed else "")
             + (f", [red]{len(run.errors)} dataset(s) failed[/]" if run.errors else "")
         )
     runlog.write(wh, outcome.run_id, command, outcome.started_at, outcome.runs)

@@ -71,6 +71,9 @@ class SchoolIngestResult:
     retries: int = 0
     fetched: dict[str, int] = field(default_factory=dict)  # dataset -> records received (parsed, before dlt)
     shapes: dict[str, Shapes] = field(default_factory=dict)  # dataset -> field -> value kinds (ingestion.drift)
+    # register windows [start, end) re-read in full this run: iSAMS's reply is the whole truth for them
+    reread_windows: list[tuple[date, date]] = field(default_factory=list)
+    removed: int = 0  # register marks deleted because a fully re-read window no longer contains them
 
     @property
     def ok(self) -> bool:
@@ -282,7 +285,7 @@ def _batch_resource(
 def _registers_resource(
     ds: BatchDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard,
     register_start: date, today: date, window_days: int, lookback_days: int,
-    backfill: tuple[date, date] | None = None,
+    backfill: tuple[date, date] | None = None, reread: list[tuple[date, date]] | None = None,
 ) -> Any:
     # the fast path (flat marks, orjson) imports this module: import it here, not at the top
     from ingestion.isams.registers_fast import registers_window_table
@@ -307,6 +310,8 @@ def _registers_resource(
             guard.count(ds.name, table.num_rows)
             if table.num_rows:
                 yield table
+            if reread is not None:
+                reread.append(window)
             state["last_date"] = (window[1] - timedelta(days=1)).isoformat()
 
     return dlt.resource(
@@ -354,6 +359,7 @@ def isams_source(
     backfill: tuple[date, date] | None = None,
     fetched: dict[str, int] | None = None,
     shapes: dict[str, Shapes] | None = None,
+    reread: list[tuple[date, date]] | None = None,
 ) -> DltSource:
     """One school's iSAMS data: a resource per Batch dataset, plus the REST code lists when configured.
 
@@ -370,7 +376,7 @@ def isams_source(
             continue
         if ds.windowed:
             resources.append(_registers_resource(
-                ds, school, client, guard, register_start, today, window_days, lookback_days, backfill
+                ds, school, client, guard, register_start, today, window_days, lookback_days, backfill, reread
             ))
         else:
             resources.append(_batch_resource(ds, school, client, guard, today))
@@ -426,10 +432,14 @@ def ingest_school(
         source = isams_source(
             school, client, datasets=datasets, register_start=register_start, today=today,
             window_days=window_days, lookback_days=lookback_days, failures=result.failures,
-            backfill=backfill, fetched=result.fetched, shapes=result.shapes,
+            backfill=backfill, fetched=result.fetched, shapes=result.shapes, reread=result.reread_windows,
         )
         try:
-            pipeline.run(source).raise_on_failed_jobs()
+            info = pipeline.run(source)
+            info.raise_on_failed_jobs()
+            result.removed = remove_vanished_marks(
+                as_warehouse(warehouse), school.code, result.reread_windows, set(info.loads_ids)
+            )
         except Exception as exc:
             # dlt keeps a failed package and retries it on the next run; nothing loaded before is lost
             raise IngestError(redact(
@@ -442,6 +452,30 @@ def ingest_school(
             result.retries = client.retries
     result.rows = _root_row_counts(pipeline, set(source.resources.keys()))
     return result
+
+
+def remove_vanished_marks(
+    warehouse: Warehouse, school_code: str, windows: list[tuple[date, date]], load_ids: set[str]
+) -> int:
+    """Delete the school's register marks dated inside windows re-read in full by this run's loads
+    (``load_ids``) that those loads did not bring: iSAMS no longer sends them (a mark removed or a register
+    un-taken after the fact). Registers merge on (school, id), so without this a deleted mark would stay in
+    raw forever. Only complete windows count (a window that failed is not in ``windows``). Returns the count."""
+    if not windows or not load_ids:
+        return 0
+    table = f"{DATASET_NAME}.{REGISTERS}"
+    removed = 0
+    with warehouse.connect() as con:
+        if not con.table_exists(DATASET_NAME, REGISTERS):
+            return 0
+        loads = ", ".join("'" + i.replace("'", "''") + "'" for i in sorted(load_ids))
+        for start, end in windows:
+            where = (f"school_code = ? and registration_date_time >= ? and registration_date_time < ? "
+                     f"and (_dlt_load_id is null or _dlt_load_id not in ({loads}))")
+            params = [school_code, start.isoformat(), end.isoformat()]
+            removed += con.execute(f"select count(*) from {table} where {where}", params).fetchall()[0][0]
+            con.execute(f"delete from {table} where {where}", params)
+    return removed
 
 
 def _root_row_counts(pipeline: dlt.Pipeline, tables: set[str]) -> dict[str, int]:

@@ -265,3 +265,29 @@ def test_registers_table_tolerates_missing_and_extra_fields() -> None:
     assert table.to_pylist()[0] == {"id": "1", "pupil_id": "p", "registered": "0", "code": None, "extra": None,
                                     "extra_a": None, "school_code": "NHS"}
     assert table.to_pylist()[1]["code"] == "4" and table.to_pylist()[1]["extra_a"] == "x"
+
+
+def test_a_mark_removed_in_isams_is_removed_from_raw_inside_the_reread_window_only(env: dict) -> None:
+    """Registers merge on (school, id): a mark iSAMS stops sending must be deleted, or it stays forever.
+    A fully re-read window is the whole truth for its dates; dates outside it, other schools and a window
+    that failed are left alone."""
+    fake = env["fake"]
+    run(env, "AAA")
+    run(env, "BBB")
+    inside = f"AAA{TODAY - timedelta(days=3):%Y%m%d}1"  # inside the 14-day look-back
+    outside = f"AAA{START:%Y%m%d}2"  # before the look-back: not re-read, so kept
+    mirror = f"BBB{TODAY - timedelta(days=3):%Y%m%d}1"  # the same mark at another school: untouched
+    fake.data["AAA"]["registration_statuses"] = [
+        m for m in fake.data["AAA"]["registration_statuses"] if m["@Id"] not in (inside, outside)]
+    second = run(env, "AAA")
+    assert second.ok and second.removed == 1
+    ids = {r[0] for r in query(env, "select id from raw_isams.registration_statuses")}
+    assert inside not in ids and outside in ids and mirror in ids
+    assert query(env, "select count(*) from raw_isams.registration_statuses where school_code = 'AAA'") == [(61,)]
+
+    # a window that fails is not the truth: nothing of it is deleted
+    fake.data["AAA"]["registration_statuses"] = []
+    fake.rejected.add(KEYS["AAA"])
+    third = run(env, "AAA")
+    assert not third.ok and third.removed == 0
+    assert query(env, "select count(*) from raw_isams.registration_statuses where school_code = 'AAA'") == [(61,)]
