@@ -150,7 +150,8 @@ staging_counts as (
         cast(count(*) as bigint) as staging_current_rows
     from {{ ref(model) }}
     {%- if scd2 %}
-    where is_current_version
+    -- a stale version (the last good one standing in for a quarantined current row) is not a current raw row
+    where is_current_version and stale_since is null
     {%- endif %}
     group by school_code
     {%- if not loop.last %}
