@@ -190,7 +190,7 @@ def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth]
     wh = as_warehouse(warehouse)
     grid = Table(title=f"School health · {wh.path.name if wh.pg is None else wh.describe()}")
     for column in ("school", "last run", "last success", "latest register", "quarantined", "failing tests",
-                   "failing datasets", "status"):
+                   "value drift", "failing datasets", "status"):
         grid.add_column(column)
     colour = {"ok": "green", "attention": "yellow", "failing": "red"}
     for h in school_health(warehouse) if healths is None else healths:
@@ -200,7 +200,8 @@ def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth]
         grid.add_row(
             h.school_code, f"{h.last_run_at:%Y-%m-%d %H:%M}" if h.last_run_at else "never",
             f"{h.last_success_at:%Y-%m-%d %H:%M}" if h.last_success_at else "[red]never[/]",
-            register, str(h.quarantined_records), str(h.failing_tests), h.failing_datasets or "",
+            register, str(h.quarantined_records), str(h.failing_tests), str(h.drifting_fields),
+            h.failing_datasets or "",
             f"[{colour[h.state]}]{h.state}[/]",
         )
     return grid

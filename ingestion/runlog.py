@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ingestion.drift import value_drift_per_school
 from ingestion.warehouse import Warehouse, as_warehouse
 
 DDL = """
@@ -113,6 +114,7 @@ class SchoolHealth:
     school_days_without_registers: int | None = None  # in term only (monitoring model); None = not built yet
     is_register_stale: bool | None = None  # the monitoring model's term-aware rule; None = not built yet
     failing_tests: int = 0  # failed or warned dbt tests of the last build whose stored failures name the school
+    drifting_fields: int = 0  # fields whose values stopped parsing as their usual type (ingestion/drift.py)
 
     @property
     def healthy(self) -> bool:
@@ -120,10 +122,11 @@ class SchoolHealth:
 
     @property
     def state(self) -> str:
-        """'failing' (last load failed), 'attention' (stale, quarantined records or failing tests), 'ok'."""
+        """'failing' (last load failed), 'attention' (stale, quarantined records, failing tests or values that
+        stopped parsing), 'ok'."""
         if not self.healthy:
             return "failing"
-        if self.is_register_stale or self.quarantined_records or self.failing_tests:
+        if self.is_register_stale or self.quarantined_records or self.failing_tests or self.drifting_fields:
             return "attention"
         return "ok"
 
@@ -172,6 +175,7 @@ def health(warehouse: Warehouse | Path, run_results: Path | None = None) -> list
                                      "bool_or(is_register_stale) from monitoring.monitoring_school_freshness "
                                      "group by 1")
         failing_tests = _failing_tests_per_school(con, run_results)
+        drifting = value_drift_per_school(con)
     return [
         SchoolHealth(
             code, run_at, ok_at, failing, (latest.get(code) or (None,))[0],
@@ -179,6 +183,7 @@ def health(warehouse: Warehouse | Path, run_results: Path | None = None) -> list
             school_days_without_registers=(fresh.get(code) or (None, None))[0],
             is_register_stale=(fresh.get(code) or (None, None))[1],
             failing_tests=failing_tests.get(code, 0),
+            drifting_fields=drifting.get(code, 0),
         )
         for code, run_at, ok_at, failing in rows
     ]
