@@ -60,7 +60,9 @@ def _nightly(today: date, bad: bool, root: Path, env: dict[str, str], target: st
         schools_file, _, secrets = write_sandbox_config(group, server.url, root / f"config-{today}")
         return subprocess.run(
             [str(SCHOOLWH), "nightly", "--target", target, "--schools", str(schools_file), "--today", today.isoformat()],
-            env={**env, **secrets}, capture_output=True, text=True, timeout=1200,
+            # one pupil-key secret for every night (write_sandbox_config makes one per config folder)
+            env={**env, **secrets, "SCHOOLWH_PUPIL_KEY_SECRET": SECRET}, capture_output=True, text=True,
+            timeout=1200,
         )
 
 
