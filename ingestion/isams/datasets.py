@@ -75,6 +75,11 @@ class RestDataset:
 REST_DATASETS: tuple[RestDataset, ...] = (
     RestDataset("absence_codes", "/api/registration/absencecodes", "absenceCodes", "id"),
     RestDataset("present_codes", "/api/registration/presentcodes", "presentCodes", "id"),
+    # Former pupils (leavers) with their attributes as they left. Inferred: the reference lists REST
+    # `/api/alumni` [alumni] and student fields such as leavingDate, yearGroup, formGroup, boardingStatus, but
+    # no sample of an alumni item; the fields are taken to be the Student ones. The Batch API has no leavers
+    # method (Pupil_GetCurrentPupils is current pupils only), so a Batch-only school has no leavers' attributes.
+    RestDataset("former_pupils", "/api/alumni", "alumni", "id"),
 )
 
 REST_TERMS = RestDataset("rest_terms", "/api/school/terms", "terms", "id")

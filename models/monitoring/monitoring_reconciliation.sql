@@ -32,6 +32,7 @@
     ('registration_statuses', 'stg_isams__registration_statuses', 'id', false),
     ('absence_codes', 'stg_isams__absence_codes', 'id', false),
     ('present_codes', 'stg_isams__present_codes', 'id', false),
+    ('former_pupils', 'stg_isams__former_pupils', 'id', false),
     ('schools', 'stg_isams__schools', 'id', false),
 ] -%}
 {%- set run_log = source('ops', 'run_log') -%}

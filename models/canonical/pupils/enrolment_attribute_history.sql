@@ -10,7 +10,9 @@
     and gender (a pupil's own); form, houses, boarder status and division stay unknown (null), never guessed;
   - the earliest row covers every earlier date (effective_from_date = 1900-01-01);
   - the latest version is open-ended (effective_to_date null): a leaver keeps their last known attributes
-    for every later session; a change never rewrites earlier dates.
+    for every later session; a change never rewrites earlier dates;
+  - a pupil who left before our first load (known only from registers) takes the attributes they had on
+    leaving from the school's leavers list (stg_isams__former_pupils, REST), as a version on the leaving date.
 -#}
 with year_groups as (
     select school_code, nc_year, year_group_name
@@ -47,6 +49,33 @@ versions as (
     from {{ ref('pupil_identity_xref') }} as x
     inner join {{ ref('stg_isams__pupils') }} as p
         on p.school_code = x.school_code and p.mis_pupil_id = x.mis_pupil_id
+
+    union all
+
+    -- A pupil who left before our first load (never in a Batch feed, known from registers): their attributes
+    -- as they left, from the school's leavers list (REST alumni), taking effect on the leaving date.
+    select
+        x.enrolment_key,
+        x.school_code,
+        x.pupil_key,
+        f.mis_pupil_id,
+        cast(f.leaving_date as timestamp) as valid_from,
+        f.leaving_date as version_date,
+        f.nc_year,
+        f.form_code,
+        f.academic_house_name as academic_house,
+        f.boarding_house_name as boarding_house,
+        f.is_boarder,
+        f.gender,
+        cast(null as {{ dbt.type_string() }}) as division,
+        cast(null as timestamp) as stale_since,
+        row_number() over (
+            partition by x.enrolment_key order by f.leaving_date desc, f.mis_pupil_id
+        ) as rank_in_day
+    from {{ ref('pupil_identity_xref') }} as x
+    inner join {{ ref('stg_isams__former_pupils') }} as f
+        on f.school_code = x.school_code and f.mis_pupil_id = x.mis_pupil_id
+    where x.record_source = 'registers_only' and f.leaving_date is not null
 ),
 
 daily as (
