@@ -304,8 +304,18 @@ def _registers_resource(
 
 
 def _rest_resource(ds: RestDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard) -> Any:
+    def fetch() -> list[dict]:
+        try:
+            return [_tag(r, school.code) for r in client.rest_list(ds)]
+        except IsamsError as exc:
+            if ds.optional and exc.status in (403, 404) and not isinstance(exc, IsamsAuthError):
+                log.warning("school %s: %s is not served by this iSAMS (HTTP %s); skipped", school.code, ds.name,
+                            exc.status)
+                return []
+            raise
+
     def rows() -> Iterator[list[dict]]:
-        records = guard.run("rest", ds.name, lambda: [_tag(r, school.code) for r in client.rest_list(ds)])
+        records = guard.run("rest", ds.name, fetch)
         if records is not None:
             records = _received(guard, ds.name, records)
         if records:
