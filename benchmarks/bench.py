@@ -9,7 +9,9 @@ in one run, measures (see ``benchmarks/README.md`` for what each figure means an
   is the sandbox's serving time), saved to files and read straight into a DuckDB table with ``read_json`` +
   ``unnest``; plus one per-enrolment aggregate over that table;
 - ``dbt build`` of the whole warehouse, then "one more school day": ingestion + ``dbt build`` again with
-  ``today`` advanced to the next school day, as a ratio of the full run;
+  ``today`` advanced to the next school day, as a ratio of the full run; the next day's validation step
+  (Great Expectations over that run's loads) timed on DuckDB and on PostgreSQL (a throwaway cluster holding a
+  copy of the same raw tables), which must stay linear in the rows it touches;
 - query times on the attendance marts (read-only connection);
 - growth: ingestion + baseline at smaller sizes, to show how time and peak memory scale.
 
@@ -252,6 +254,78 @@ def dbt_build(warehouse: Path, today: date, previous: date | None = None) -> dic
     }
 
 
+def _last_run_load_ids(warehouse: Path) -> set[str]:
+    """The dlt loads of the latest ingest run (those ``nightly`` validates)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        started = con.sql("select max(started_at) from ops.run_log").fetchall()[0][0]
+        rows = con.execute("select load_id from raw_isams._dlt_loads where status = 0 and inserted_at >= ?",
+                           [started.astimezone()]).fetchall()
+    return {r[0] for r in rows}
+
+
+def _copy_raw_to_postgres(warehouse: Path, cluster: Any, workdir: Path) -> int:
+    """Every ``raw_isams`` table of the DuckDB warehouse into the cluster (text columns, CSV COPY); returns rows."""
+    admin = cluster.admin_connect()
+    admin.autocommit = True
+    total = 0
+    with duckdb.connect(str(warehouse), read_only=True) as con, admin.cursor() as cur:
+        cur.execute(f'create schema if not exists raw_isams authorization "{cluster.user}"')
+        tables = [t for (t,) in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'raw_isams'").fetchall()]
+        for table in tables:
+            columns = [c for (c,) in con.execute("select column_name from information_schema.columns where "
+                                                 "table_schema = 'raw_isams' and table_name = ? "
+                                                 "order by ordinal_position", [table]).fetchall()]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            typed = ", ".join(f'"{c}" {"bigint" if c == "status" and table == "_dlt_loads" else "text"}'
+                              for c in columns)
+            cur.execute(f'create table raw_isams."{table}" ({typed})')
+            cur.execute(f'alter table raw_isams."{table}" owner to "{cluster.user}"')
+            csv = workdir / f"{table}.csv"
+            con.execute(f"copy (select {listed} from raw_isams.\"{table}\") to '{csv}' (header, format csv)")
+            with open(csv) as handle:
+                cur.copy_expert(f'copy raw_isams."{table}" ({listed}) from stdin with (format csv, header)', handle)
+            csv.unlink()
+            total += con.execute(f'select count(*) from raw_isams."{table}"').fetchall()[0][0]
+    admin.close()
+    return total
+
+
+def validation_times(warehouse: Path, workdir: Path) -> dict[str, Any]:
+    """The nightly's validation step (Great Expectations over the latest run's loads) on DuckDB, and on
+    PostgreSQL over a copy of the same raw tables (a throwaway cluster); skipped without PostgreSQL."""
+    from ingestion.pgcluster import PgClusterError, start_cluster
+    from ingestion.validation import validate_landed
+    from ingestion.warehouse import Warehouse
+
+    load_ids = _last_run_load_ids(warehouse)
+    scratch = workdir / "validation"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    copy = scratch / "copy.duckdb"
+    shutil.copy(warehouse, copy)  # validation writes ops.quarantine: keep the measured warehouse as it was
+    t0 = time.perf_counter()
+    report = validate_landed(Warehouse.duckdb(copy), "bench", load_ids=load_ids, docs_dir=scratch / "gx_duckdb")
+    out: dict[str, Any] = {"loads": len(load_ids), "rows_checked": report.rows_checked,
+                           "duckdb_s": time.perf_counter() - t0}
+    try:
+        cluster = start_cluster()
+    except PgClusterError as exc:
+        out["postgres"] = f"skipped: {exc}"
+        return out
+    with cluster:
+        t0 = time.perf_counter()
+        out["postgres_rows_copied"] = _copy_raw_to_postgres(copy, cluster, scratch)
+        out["postgres_copy_s"] = time.perf_counter() - t0
+        pg = Warehouse.from_target("postgres", copy, cluster.env())
+        t0 = time.perf_counter()
+        report = validate_landed(pg, "bench", load_ids=load_ids, docs_dir=scratch / "gx_pg")
+        out["postgres_s"] = time.perf_counter() - t0
+        out["postgres_rows_checked"] = report.rows_checked
+    shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
 def mart_query_times(warehouse: Path, school: str) -> dict[str, Any]:
     """Median of several runs of ``select * from marts.<mart> where school_code = ?``, read-only."""
     out: dict[str, Any] = {}
@@ -364,6 +438,8 @@ class Bench:
             ingest = run_ingest(root / "config", warehouse, day, _register_start(self.first_year), secrets, self.log)
         ingest.update(ingest_run_stats(warehouse))
         inc: dict[str, Any] = {"today": day.isoformat(), "ingest": ingest}
+        self.say("validation of the next day's loads (DuckDB, then PostgreSQL over a copy)")
+        inc["validation"] = validation_times(warehouse, root)
         full_ingest = main["ingest"]["wall_s"]
         inc["ingest_vs_full_ingest"] = ingest["wall_s"] / full_ingest
         if not skip_dbt:
@@ -470,6 +546,13 @@ def report(results: dict[str, Any]) -> str:
     if inc:
         row(f"one more school day ({inc['today']}): ingestion", inc["ingest"]["wall_s"], "s")
         row("  marks landed (look-back re-read)", inc["ingest"]["register_rows_landed"])
+        v = inc.get("validation") or {}
+        if v:
+            row(f"  validation, DuckDB ({v['rows_checked']:,} rows of {v['loads']} loads)", v["duckdb_s"], "s")
+            if "postgres_s" in v:
+                row(f"  validation, PostgreSQL ({v['postgres_rows_checked']:,} rows)", v["postgres_s"], "s")
+            else:
+                row("  validation, PostgreSQL", v.get("postgres", "not run"))
         if "dbt_build" in inc:
             row("  dbt build", inc["dbt_build"]["seconds"], "s", "" if inc["dbt_build"]["ok"] else "FAILED")
             row("  ratio incremental / full (ingest + build)", inc["incremental_vs_full"], "x", "<= 0.10")

@@ -20,13 +20,36 @@ silence()  # telemetry off before any tool is imported
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 
 from rich.console import Console  # noqa: E402
+from rich.markup import escape  # noqa: E402
 
 from ingestion import config as cfg  # noqa: E402
-from ingestion import nightly, pupil_key, runlog  # noqa: E402
+from ingestion import nightly, pupil_key, runlock, runlog  # noqa: E402
 from ingestion.warehouse import Warehouse, WarehouseConfigError, WarehouseUnavailable  # noqa: E402
 
 # wide enough for the health table when output goes to a log file (cron) rather than a terminal
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a usage error (unknown option, bad date) exits 3 like any configuration error;
+    argparse's own 2 is the code of a failed dbt build."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(nightly.EXIT_CONFIG, f"{self.prog}: error: {message}\n")
+
+
+EXIT_CODES = """\
+Exit codes:
+  0          ok
+  1          ingestion failed for a school or dataset (the others loaded); `status`: a school is not ok
+  2          dbt build, a test or docs failed
+  3          configuration or usage error (schools file, a key in the wrong place, bad date, unknown option)
+  4          the warehouse is in use (another schoolwh run, or another process holding the DuckDB file)
+  130 / 143  stopped by Ctrl-C (SIGINT) / SIGTERM: its dbt process stopped, the run logged as aborted
+A run killed with SIGKILL has no code of its own: the next run stops whatever it left running, logs it as
+aborted in ops.run_log and carries on.
+"""
 
 
 def _date(text: str) -> date:
@@ -57,12 +80,14 @@ def _warehouse(args: argparse.Namespace) -> Warehouse:
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings, wh = _settings(args), _warehouse(args)
     only = {c.lower() for c in args.school} if args.school else None
-    with nightly.warehouse_lock(wh):
-        outcome = nightly.ingest_all(settings, args.today, console, only=only, warehouse=wh)
+    codes = [s.code for s in settings.schools if not only or s.code.lower() in only]
+    with nightly.warehouse_lock(wh, command="ingest", schools=codes, console=console) as lock:
+        lock.set_phase("ingestion")
+        outcome = nightly.ingest_all(settings, args.today, console, only=only, warehouse=wh, run_id=lock.run_id)
     if outcome.runs:
         console.print(nightly.ingest_table(outcome))
     for line in outcome.errors:
-        console.print(f"[red]✗ {line}[/]")
+        console.print(f"[red]✗ {escape(line)}[/]")
     return nightly.EXIT_OK if outcome.ok else nightly.EXIT_INGEST_FAILED
 
 
@@ -73,13 +98,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     codes = {s.code.lower() for s in settings.schools}
     if args.school.lower() not in codes:
         raise cfg.ConfigError(f"school {args.school} is not in the schools file (known: {', '.join(sorted(codes))})")
-    with nightly.warehouse_lock(wh):
+    school = next(s.code for s in settings.schools if s.code.lower() == args.school.lower())
+    with nightly.warehouse_lock(wh, command="backfill", schools=[school], console=console) as lock:
+        lock.set_phase("ingestion")
         outcome = nightly.ingest_all(
             settings, args.today, console, only={args.school.lower()}, datasets=["registration_statuses"],
-            backfill=(args.date_from, args.date_to), command="backfill", warehouse=wh,
+            backfill=(args.date_from, args.date_to), command="backfill", warehouse=wh, run_id=lock.run_id,
         )
     for line in outcome.errors:
-        console.print(f"[red]✗ {line}[/]")
+        console.print(f"[red]✗ {escape(line)}[/]")
     return nightly.EXIT_OK if outcome.ok else nightly.EXIT_INGEST_FAILED
 
 
@@ -96,8 +123,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     pupil_key.from_env()  # fail before doing anything when the deployment secret is missing
     warehouse = _warehouse(args)
-    with nightly.warehouse_lock(warehouse):
-        result = nightly.build(warehouse, console, select=args.select, exclude=args.exclude,
+    with nightly.warehouse_lock(warehouse, command="build", console=console) as lock:
+        lock.set_phase("build")
+        result = nightly.build(warehouse, console, as_of=args.today, select=args.select, exclude=args.exclude,
                                full_refresh=args.full_refresh)
     nightly.print_dbt_problems(console, result)
     return nightly.EXIT_OK if result.ok else nightly.EXIT_BUILD_FAILED
@@ -105,7 +133,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
-    path = nightly.docs(warehouse, console)
+    with nightly.warehouse_lock(warehouse, command="docs", console=console) as lock:
+        lock.set_phase("docs")
+        path = nightly.docs(warehouse, console, as_of=args.today)
     if path:
         console.print(f"Docs: {path}")
     return nightly.EXIT_OK if path else nightly.EXIT_BUILD_FAILED
@@ -212,7 +242,8 @@ def _common(p: argparse.ArgumentParser, *, schools: bool = True, today: bool = T
                        help="days of registers re-read every run to pick up corrections (default 14)")
     if today:
         p.add_argument("--today", type=_date, default=date.today(), metavar="DATE",
-                       help="treat DATE as today (replays and tests; default: today)")
+                       help="the run's as-of date (default: today): ingestion windows, validation, dbt's "
+                            "as_of_date and the incremental look-back, attribute history validity, staleness")
 
 
 def _full_refresh(p: argparse.ArgumentParser) -> None:
@@ -228,12 +259,11 @@ def _sandbox_args(p: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
+    root = _Parser(
         prog="schoolwh",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit codes: 0 ok, 1 ingestion failed for a school/dataset, 2 dbt build/test failed, "
-               "3 configuration error, 4 warehouse locked by another run.",
+        epilog=EXIT_CODES,
     )
     sub = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -267,14 +297,14 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("build", help="dbt build: seeds, models, snapshots and tests")
-    _common(p, schools=False, today=False)
+    _common(p, schools=False)
     p.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt selectors (default: everything)")
     p.add_argument("--exclude", nargs="+", metavar="SELECTOR", help="dbt selectors to leave out")
     _full_refresh(p)
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("docs", help="generate the dbt docs as one static HTML file")
-    _common(p, schools=False, today=False)
+    _common(p, schools=False)
     p.set_defaults(func=cmd_docs)
 
     p = sub.add_parser("export", help="write every mart to Parquet (for file-based Power BI), DuckDB warehouse")
@@ -294,13 +324,31 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = args.func(args)
     except (cfg.ConfigError, pupil_key.PupilKeySecretError) as exc:
-        console.print(f"[bold red]Configuration error:[/] {exc}")
+        console.print(f"[bold red]Configuration error:[/] {escape(str(exc))}")
         code = nightly.EXIT_CONFIG
-    except nightly.WarehouseLocked as exc:
-        console.print(f"[bold red]Locked:[/] {exc}")
+    except runlock.WarehouseInUse as exc:
+        console.print(f"[bold red]Warehouse in use:[/] {escape(str(exc))}")
         code = nightly.EXIT_LOCKED
+    except nightly.WarehouseLocked as exc:
+        console.print(f"[bold red]Locked:[/] {escape(str(exc))}")
+        code = nightly.EXIT_LOCKED
+    except runlock.RunAborted as exc:
+        console.print(f"[bold red]Aborted:[/] {escape(str(exc))}. Its dbt process (if any) was stopped and data "
+                      "already loaded is kept; a run that ingests is recorded as aborted in ops.run_log. "
+                      "Run again when ready.")
+        code = exc.exit_code
+    except Exception as exc:
+        if not runlock.is_conflicting_lock(exc):
+            raise
+        # DuckDB's single writer: e.g. status or export while a BI tool writes to the file
+        where = Warehouse.duckdb(cfg.warehouse_path(getattr(args, "warehouse", None)))
+        console.print(f"[bold red]Warehouse in use:[/] {escape(runlock.in_use_message(where, exc))}")
+        code = nightly.EXIT_LOCKED
+    except KeyboardInterrupt:  # Ctrl-C before a run took the warehouse: nothing to stop or record
+        console.print("[bold red]Aborted[/] (Ctrl-C)")
+        code = nightly.EXIT_ABORTED_SIGINT
     except WarehouseUnavailable as exc:
-        console.print(f"[bold red]Warehouse unavailable:[/] {exc}")
+        console.print(f"[bold red]Warehouse unavailable:[/] {escape(str(exc))}")
         code = nightly.EXIT_CONFIG
     sys.exit(code)
 

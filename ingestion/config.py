@@ -15,9 +15,15 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from ingestion.redact import looks_like_key, safe_url
 
 DEFAULT_WAREHOUSE = Path("warehouse/schoolwh.duckdb")
 SCHOOL_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,15}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# a setting named like one of these holds a secret itself, unless it ends in _env (the name of a variable)
+SECRET_SETTING = re.compile(r"(?i)(key|secret|password|passwd|pwd|token|credential)s?$")
 
 
 class ConfigError(ValueError):
@@ -82,19 +88,69 @@ def _secret(code: str, env_name: str | None, dlt_key: str) -> str | None:
     return _dlt_secret(code, dlt_key)
 
 
+def _setting_paths(value: object, path: str) -> list[tuple[str, object]]:
+    """Every leaf of a TOML value with its dotted setting name (lists by index)."""
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _setting_paths(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [leaf for i, v in enumerate(value) for leaf in _setting_paths(v, f"{path}[{i}]")]
+    return [(path, value)]
+
+
+def _refuse_secrets(entry: dict, where: str) -> None:
+    """No key in the schools file, under any name: a secret-named setting, a key-like value (GUID, long
+    hex, random-looking token), or a ``*_env`` setting that is not an environment variable name. Messages name
+    the setting, never the value."""
+    for name, value in _setting_paths(entry, ""):
+        leaf = name.rsplit(".", 1)[-1].split("[", 1)[0]
+        if leaf.lower().endswith("_env"):
+            if not isinstance(value, str) or not ENV_NAME.match(value) or looks_like_key(value):
+                what = "looks like a key itself" if isinstance(value, str) and looks_like_key(value) else (
+                    "is not an environment variable name (letters, digits and _, not starting with a digit)")
+                raise ConfigError(
+                    f"{where}: the value of '{name}' {what} (value not shown). '{name}' names the environment "
+                    f"variable that holds the secret: put the secret in the environment, e.g. "
+                    f"export ISAMS_<CODE>_API_KEY=..., and write {name} = \"ISAMS_<CODE>_API_KEY\". If a real key "
+                    "was written here, treat it as exposed and have it replaced in the iSAMS API Services Manager."
+                )
+            continue
+        if SECRET_SETTING.search(leaf):
+            raise ConfigError(
+                f"{where}: '{name}' must not be in the schools file (value not shown); put the secret in an "
+                f"environment variable and name it with '{leaf}_env'"
+            )
+        if isinstance(value, str) and "://" in value and any(
+            SECRET_SETTING.search(param) or param.lower() == "apikey"
+            for param, _ in parse_qsl(urlsplit(value.strip()).query, keep_blank_values=True)
+        ):
+            raise ConfigError(
+                f"{where}: '{name}' carries a key in its query string (value not shown). The Batch key goes in the "
+                "environment variable named by api_key_env; schoolwh adds it to each request itself. If it is a "
+                "real key, treat it as exposed and have it replaced."
+            )
+        if isinstance(value, str) and looks_like_key(value):
+            raise ConfigError(
+                f"{where}: the value of '{name}' looks like a key or secret (a GUID, a long hexadecimal or random "
+                "string; value not shown). Keys never go in the schools file: put it in an environment variable "
+                "and name that variable with api_key_env / rest_client_id_env / rest_client_secret_env. If it is "
+                "a real key, treat it as exposed and have it replaced."
+            )
+
+
 def _school(entry: dict, where: str) -> SchoolConfig:
+    if SCHOOL_CODE.match(str(entry.get("code", ""))):
+        where = f"{where} (code = \"{entry['code']}\")"
+    _refuse_secrets(entry, where)
     missing = [k for k in ("code", "name", "base_url") if not entry.get(k)]
     if missing:
         raise ConfigError(f"{where}: missing {', '.join(missing)}")
     code = str(entry["code"])
     if not SCHOOL_CODE.match(code):
         raise ConfigError(f"{where}: school code {code!r} must be 2-16 letters, digits or _ starting with a letter")
-    for forbidden in ("api_key", "client_secret", "rest_client_secret"):
-        if forbidden in entry:
-            raise ConfigError(
-                f"{where} ({code}): '{forbidden}' must not be in the schools file; "
-                f"put the secret in an environment variable and name it with '{forbidden}_env'"
-            )
+    base_url = safe_url(str(entry["base_url"]))  # no user:pass@, query or fragment, ever
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+        raise ConfigError(f"{where}: base_url must be the school's iSAMS address, like "
+                          f"\"https://yourschool.isams.cloud\", not \"{base_url}\"")
     api_key_env = entry.get("api_key_env") or f"ISAMS_{code.upper()}_API_KEY"
     id_env = entry.get("rest_client_id_env")
     secret_env = entry.get("rest_client_secret_env")
@@ -107,7 +163,7 @@ def _school(entry: dict, where: str) -> SchoolConfig:
     return SchoolConfig(
         code=code,
         name=str(entry["name"]),
-        base_url=str(entry["base_url"]).rstrip("/"),
+        base_url=base_url,
         api_key_env=api_key_env,
         rest_client_id_env=id_env,
         rest_client_secret_env=secret_env,
@@ -130,6 +186,9 @@ def load_schools(path: Path) -> tuple[SchoolConfig, ...]:
     entries = data.get("school") or []
     if not entries:
         raise ConfigError(f"schools file {path} has no [[school]] entries")
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ConfigError(f"schools file {path}: each school is a [[school]] table (double brackets)")
+    _refuse_secrets({k: v for k, v in data.items() if k != "school"}, f"schools file {path}")
     schools = tuple(_school(e, f"{path} [[school]] #{i + 1}") for i, e in enumerate(entries))
     codes = [s.code.lower() for s in schools]
     if len(set(codes)) != len(codes):

@@ -13,9 +13,11 @@ import sys
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-from ingestion import pupil_key
+from ingestion import pupil_key, runlock
+from ingestion.buildlog import NodeProblem, schools_named
 from ingestion.redact import redact, register_secret
 from ingestion.telemetry import QUIET_ENV
 from ingestion.warehouse import Warehouse, as_warehouse
@@ -37,6 +39,7 @@ class DbtResult:
     failures: list[str] = field(default_factory=list)  # "test not_null_x: Got 3 results" lines
     warnings: list[str] = field(default_factory=list)  # warned tests, with the problems they stored
     tail: list[str] = field(default_factory=list)  # last output lines: the reason when dbt fails early
+    problems: list[NodeProblem] = field(default_factory=list)  # failed/warned nodes and the schools they name
 
     @property
     def ok(self) -> bool:
@@ -68,17 +71,21 @@ def artifacts_dir(warehouse: Warehouse | Path) -> Path:
     return as_warehouse(warehouse).local_dir / "dbt"
 
 
-def _stored_problems(warehouse: Warehouse, relation: str | None, limit: int = 5) -> list[str]:
-    """The ``problem`` sentences of a failed test's stored failures (monitoring tests name the school there)."""
+def _stored(warehouse: Warehouse, relation: str | None, limit: int = 5) -> tuple[list[str], tuple[str, ...]]:
+    """A failed test's stored failures: up to ``limit`` ``problem`` sentences (monitoring and data tests name
+    the school there) and every school code they name."""
     if not relation:
-        return []
+        return [], ()
     try:
         with warehouse.connect(read_only=True) as con:
-            if "problem" not in con.relation_columns(relation):
-                return []
-            return [r[0] for r in con.execute(f"select problem from {relation} limit {limit}").fetchall()]
+            columns = con.relation_columns(relation)
+            sentences = (
+                [r[0] for r in con.execute(f"select problem from {relation} limit {limit}").fetchall()]
+                if "problem" in columns else []
+            )
+            return sentences, schools_named(con, relation)
     except Exception:  # the summary must never fail because a failure table cannot be read
-        return []
+        return [], ()
 
 
 def _summarise(result: DbtResult, warehouse: Warehouse) -> None:
@@ -93,10 +100,14 @@ def _summarise(result: DbtResult, warehouse: Warehouse) -> None:
         status = str(node.get("status"))
         result.statuses[status] += 1
         if status in ("error", "fail", "runtime error", "warn"):
-            name = node.get("unique_id", "?").split(".", 2)[-1]
-            lines = [f"{name}: {(node.get('message') or '').strip()}"]
-            lines += [f"    {p}" for p in _stored_problems(warehouse, node.get("relation_name"))]
+            unique_id = node.get("unique_id", "?")
+            message = (node.get("message") or "").strip()
+            # only a test's relation is its stored failures (a model's relation is the model itself)
+            relation = node.get("relation_name") if unique_id.startswith("test.") else None
+            sentences, schools = _stored(warehouse, relation)
+            lines = [f"{unique_id.split('.', 2)[-1]}: {message}"] + [f"    {p}" for p in sentences]
             (result.warnings if status == "warn" else result.failures).append("\n".join(lines))
+            result.problems.append(NodeProblem(unique_id, status, message, schools))
 
 
 def run_dbt(
@@ -105,9 +116,16 @@ def run_dbt(
     *,
     target: str | None = None,
     echo: Callable[[str], None] | None = None,
+    as_of: date | None = None,
 ) -> DbtResult:
-    """Run ``dbt <args>`` in the project; ``echo`` receives each (redacted) output line."""
+    """Run ``dbt <args>`` in the project; ``echo`` receives each (redacted) output line.
+
+    ``as_of`` is the run's as-of date, passed to dbt as the var ``as_of_date`` (every model reads "today"
+    through it: the incremental look-back, staleness, the current academic year).
+    """
     warehouse = resolve_warehouse(warehouse, target)
+    if as_of is not None:
+        args = [*args, "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
     if warehouse.pg is not None:
         register_secret(warehouse.pg.password)  # dbt masks DBT_ENV_SECRET_* itself; this guards our echo too
     if args and args[0] in EXECUTING:
@@ -118,18 +136,19 @@ def run_dbt(
         *_dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(out / "target"), "--log-path", str(out / "logs"),
     ]
-    proc = subprocess.Popen(
-        cmd, cwd=PROJECT_DIR, env=dbt_env(warehouse),
+    # its own process group, holding the run lock while it lives, stopped with the run (ingestion/runlock.py)
+    with runlock.spawn(
+        cmd, what=f"dbt {args[0] if args else ''}".strip(), cwd=PROJECT_DIR, env=dbt_env(warehouse),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-    )
-    assert proc.stdout is not None
-    tail: deque[str] = deque(maxlen=30)
-    for raw in proc.stdout:
-        line = redact(raw.rstrip("\n"))
-        tail.append(line)
-        if echo:
-            echo(line)
-    result = DbtResult(command=" ".join(args), returncode=proc.wait(), tail=list(tail))
+    ) as proc:
+        assert proc.stdout is not None
+        tail: deque[str] = deque(maxlen=30)
+        for raw in proc.stdout:
+            line = redact(raw.rstrip("\n"))
+            tail.append(line)
+            if echo:
+                echo(line)
+        result = DbtResult(command=" ".join(args), returncode=proc.wait(), tail=list(tail))
     if args and args[0] in ("build", "run", "test", "seed", "snapshot"):
         _summarise(result, warehouse)
     if not result.ok and not result.failures:

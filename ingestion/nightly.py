@@ -7,22 +7,21 @@ school and dataset failed. A lock file stops two runs on the same warehouse from
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from ingestion import drift, runlog
+from ingestion import buildlog, drift, runlock, runlog
+from ingestion.runlock import WarehouseLocked  # noqa: F401 (callers catch it from here)
 from ingestion.config import Settings, default_register_start
 from ingestion.dbt_runner import DbtResult, artifacts_dir, resolve_warehouse, run_dbt
-from ingestion.redact import install_log_redaction, register_secret
+from ingestion.redact import install_log_redaction, register_secret, safe_url
 from ingestion.warehouse import Warehouse, as_warehouse
 
 EXIT_OK = 0
@@ -32,31 +31,18 @@ EXIT_CONFIG = 3
 EXIT_LOCKED = 4
 
 
-class WarehouseLocked(RuntimeError):
-    pass
+EXIT_ABORTED_SIGINT = 128 + 2  # Ctrl-C: see ingestion/runlock.py
+EXIT_ABORTED_SIGTERM = 128 + 15
 
 
-@contextmanager
-def warehouse_lock(warehouse: Warehouse | Path) -> Iterator[None]:
-    """Hold an exclusive, non-blocking lock beside the warehouse (its local state) for the whole run."""
-    lock_path = as_warehouse(warehouse).lock_path
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise WarehouseLocked(
-                f"another schoolwh run is using {as_warehouse(warehouse).describe()} (lock {lock_path}); "
-                "wait for it to finish"
-            ) from exc
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def warehouse_lock(
+    warehouse: Warehouse | Path, *, command: str = "", schools: list[str] | tuple[str, ...] = (),
+    console: Console | None = None,
+) -> runlock.RunLock:
+    """Hold the warehouse for the whole run (``ingestion/runlock.py``): refuses a second run (exit 4), stops
+    what a killed run left behind, and makes sure no child (dbt) outlives this run."""
+    notify = (lambda m: console.print(f"[yellow]![/] {escape(m)}")) if console is not None else None
+    return runlock.RunLock(warehouse, command=command, schools=schools, notify=notify)
 
 
 def pipelines_dir(warehouse: Warehouse | Path) -> Path:
@@ -89,6 +75,7 @@ def ingest_all(
     transport=None,
     sleep: Callable[[float], None] = time.sleep,
     warehouse: Warehouse | None = None,
+    run_id: str | None = None,
 ) -> IngestOutcome:
     """Load every configured school (or ``only`` those codes) into ``warehouse`` (default: the DuckDB file
     ``settings.warehouse``); a failing school never stops the others.
@@ -101,7 +88,7 @@ def ingest_all(
     wh = warehouse or as_warehouse(settings.warehouse)
     if wh.pg is not None:
         register_secret(wh.pg.password)
-    outcome = IngestOutcome(run_id=runlog.new_run_id(), started_at=datetime.now())
+    outcome = IngestOutcome(run_id=run_id or runlog.new_run_id(), started_at=datetime.now())
     observed: list[drift.DatasetFields] = []
     register_start = settings.register_start or default_register_start(today)
     for school in settings.schools:
@@ -112,7 +99,8 @@ def ingest_all(
         run = runlog.SchoolRun(school.code)
         outcome.runs.append(run)
         started = time.monotonic()
-        with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {school.base_url} ..."):
+        where = escape(safe_url(school.base_url))
+        with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {where} ..."):
             try:
                 result = ingest_school(
                     school, wh, pipelines_dir(wh),
@@ -120,7 +108,13 @@ def ingest_all(
                     window_days=settings.window_days, lookback_days=settings.lookback_days,
                     datasets=datasets, backfill=backfill, transport=transport, sleep=sleep,
                 )
-            except Exception as exc:  # a destination/load failure: name the school, keep going
+            except BaseException as exc:  # a destination/load failure: name the school, keep going ...
+                aborted = runlock.aborted_by(exc)  # ... unless SIGTERM/Ctrl-C stopped the run (or dlt in it)
+                if aborted is not None:
+                    runlog.write(wh, outcome.run_id, command, outcome.started_at, outcome.runs[:-1])  # schools done
+                    raise aborted from None
+                if not isinstance(exc, Exception):
+                    raise
                 run.errors["*"] = f"school {school.code}: load failed: {exc}"
             else:
                 run.rows, run.fetched, run.retries = dict(result.rows), dict(result.fetched), result.retries
@@ -143,13 +137,15 @@ def ingest_all(
     return outcome
 
 
-def validate(warehouse: Warehouse | Path, outcome: IngestOutcome, today: date, console: Console):
-    """Great Expectations on this run's loads; failing records go to ops.quarantine, staging skips them."""
+def validate(warehouse: Warehouse | Path, outcome: IngestOutcome, today: date, console: Console,
+             since: datetime | None = None):
+    """Great Expectations on this run's loads (and, with ``since``, on earlier loads: those of a run that was
+    killed before it validated them); failing records go to ops.quarantine, staging skips them."""
     from ingestion.validation import load_ids_since, validate_landed  # GX import is slow
 
     with console.status("Validating landed data (Great Expectations) ..."):
         report = validate_landed(
-            warehouse, outcome.run_id, load_ids=load_ids_since(warehouse, outcome.started_at), today=today
+            warehouse, outcome.run_id, load_ids=load_ids_since(warehouse, since or outcome.started_at), today=today
         )
     console.print(
         f"{'[green]✓[/]' if report.ok else '[yellow]![/]'} validated {report.rows_checked:,} landed rows: "
@@ -173,8 +169,8 @@ def ingest_table(outcome: IngestOutcome) -> Table:
 
 
 def school_health(warehouse: Warehouse | Path) -> list[runlog.SchoolHealth]:
-    """Per-school health, including the failing tests of this warehouse's last dbt build."""
-    return runlog.health(warehouse, artifacts_dir(warehouse) / "target" / "run_results.json")
+    """Per-school health, including the failed and warned tests of this warehouse's last dbt build."""
+    return runlog.health(warehouse)
 
 
 def print_dbt_problems(console: Console, result: DbtResult) -> None:
@@ -190,7 +186,7 @@ def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth]
     wh = as_warehouse(warehouse)
     grid = Table(title=f"School health · {wh.path.name if wh.pg is None else wh.describe()}")
     for column in ("school", "last run", "last success", "latest register", "quarantined", "failing tests",
-                   "value drift", "failing datasets", "status"):
+                   "status", "why"):
         grid.add_column(column)
     colour = {"ok": "green", "attention": "yellow", "failing": "red"}
     for h in school_health(warehouse) if healths is None else healths:
@@ -200,18 +196,19 @@ def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth]
         grid.add_row(
             h.school_code, f"{h.last_run_at:%Y-%m-%d %H:%M}" if h.last_run_at else "never",
             f"{h.last_success_at:%Y-%m-%d %H:%M}" if h.last_success_at else "[red]never[/]",
-            register, str(h.quarantined_records), str(h.failing_tests), str(h.drifting_fields),
-            h.failing_datasets or "",
-            f"[{colour[h.state]}]{h.state}[/]",
+            register, str(h.quarantined_records), str(h.failing_tests), f"[{colour[h.state]}]{h.state}[/]",
+            escape("; ".join(h.problems)),
         )
     return grid
 
 
 def build(
-    warehouse: Warehouse | Path, console: Console, *, target: str | None = None, select: list[str] | None = None,
+    warehouse: Warehouse | Path, console: Console, *, as_of: date, run_id: str | None = None,
+    command: str = "build", target: str | None = None, select: list[str] | None = None,
     exclude: list[str] | None = None, full_refresh: bool = False,
 ) -> DbtResult:
-    """``dbt build`` (seeds, models, tests) with a progress line; prints only problems and the tally.
+    """``dbt build`` (seeds, models, tests) as of ``as_of`` with a progress line; prints only problems and the
+    tally, and records the outcome in ``ops.build_log`` (what ``status`` reads).
 
     ``full_refresh`` rebuilds the incremental attendance models from all history (weekly, and after code
     mapping edits or back-dated corrections: see the README).
@@ -226,12 +223,17 @@ def build(
             elif any(k in line for k in ("ERROR", "FAIL", "WARN", "Done.")):
                 console.print(line, markup=False, highlight=False)
 
-        return run_dbt(args, warehouse, target=target, echo=echo)
+        result = run_dbt(args, warehouse, target=target, echo=echo, as_of=as_of)
+    buildlog.record(
+        resolve_warehouse(warehouse, target), run_id or runlog.new_run_id(), command, as_of, result.returncode,
+        dict(result.statuses), result.problems,
+    )
+    return result
 
 
-def docs(warehouse: Warehouse | Path, console: Console, *, target: str | None = None) -> Path | None:
-    """Generate the dbt docs as one static HTML file; returns its path."""
-    result = run_dbt(["docs", "generate", "--static"], warehouse, target=target)
+def docs(warehouse: Warehouse | Path, console: Console, *, as_of: date, target: str | None = None) -> Path | None:
+    """Generate the dbt docs (as of ``as_of``) as one static HTML file; returns its path."""
+    result = run_dbt(["docs", "generate", "--static"], warehouse, target=target, as_of=as_of)
     path = artifacts_dir(resolve_warehouse(warehouse, target)) / "target" / "static_index.html"
     if not result.ok or not path.exists():
         console.print("[red]dbt docs generate failed[/]")
@@ -246,15 +248,22 @@ def run_nightly(
     """Ingest, build, document ``warehouse`` (default: the DuckDB file ``settings.warehouse``); return the
     process exit code."""
     wh = warehouse or as_warehouse(settings.warehouse)
-    with warehouse_lock(wh):
+    lock = warehouse_lock(wh, command="nightly", schools=[s.code for s in settings.schools], console=console)
+    with lock:
         console.rule(f"schoolwh nightly · {len(settings.schools)} school(s) · {today.isoformat()} · {wh.kind}")
-        outcome = ingest_all(settings, today, console, command="nightly", transport=transport, warehouse=wh)
+        lock.set_phase("ingestion")
+        outcome = ingest_all(settings, today, console, command="nightly", transport=transport, warehouse=wh,
+                             run_id=lock.run_id)
         if outcome.runs:
             console.print(ingest_table(outcome))
-        report = validate(wh, outcome, today, console)
+        lock.set_phase("validation")
+        killed = lock.stale.record.started_at if lock.stale is not None and lock.stale.record.started_at else None
+        report = validate(wh, outcome, today, console, since=datetime.fromisoformat(killed) if killed else None)
         console.rule("dbt build")
-        built = build(wh, console, full_refresh=full_refresh)
-        docs_path = docs(wh, console) if built.ok or built.statuses else None
+        lock.set_phase("build")
+        built = build(wh, console, as_of=today, run_id=outcome.run_id, command="nightly", full_refresh=full_refresh)
+        lock.set_phase("docs")
+        docs_path = docs(wh, console, as_of=today) if built.ok or built.statuses else None
     console.rule("Summary")
     console.print(f"Warehouse: {wh.describe()}")
     if docs_path:
@@ -263,7 +272,7 @@ def run_nightly(
     console.print(f"dbt build: {statuses}")
     print_dbt_problems(console, built)
     for line in outcome.errors:
-        console.print(f"[red]  ✗ {line}[/]", highlight=False)
+        console.print(f"[red]  ✗ {escape(line)}[/]", highlight=False)
     if not report.ok:
         console.print(
             f"[yellow]! {report.rows_failed:,} record(s) quarantined[/] (table above; reasons in ops.quarantine). "

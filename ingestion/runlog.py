@@ -7,12 +7,12 @@ last loaded and what failed, without reading logs.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ingestion import buildlog
 from ingestion.drift import value_drift_per_school
 from ingestion.warehouse import Warehouse, as_warehouse
 
@@ -28,7 +28,7 @@ create table if not exists ops.run_log (
     rows_landed bigint,
     http_retries integer,
     duration_seconds double precision,
-    outcome varchar not null,          -- 'ok' | 'failed'
+    outcome varchar not null,          -- 'ok' | 'failed' | 'aborted' (SIGTERM/SIGINT, or killed)
     error varchar                      -- redacted; names school and dataset
 );
 -- Added after the first release: records received from the API (after parsing, before dlt).
@@ -81,6 +81,20 @@ def write(warehouse: Warehouse | Path, run_id: str, command: str, started_at: da
             con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
 
 
+def write_aborted(
+    warehouse: Warehouse | Path, run_id: str, command: str, started_at: datetime, schools: list[str], reason: str
+) -> None:
+    """A run stopped by a signal, or killed and found by the next run: one row per school it was loading
+    (dataset ``*``, outcome ``aborted``), so the log has every run and ``status`` does not call it a success."""
+    finished_at = datetime.now()
+    rows = [(run_id, command, started_at, finished_at, school, "*", None, None, None, "aborted", reason, None)
+            for school in schools]
+    with as_warehouse(warehouse).connect() as con:
+        con.execute(DDL)
+        if rows:
+            con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
+
+
 STATUS_SQL = """
 with school_runs as (
     select * from ops.run_log where dataset = '*'
@@ -96,9 +110,15 @@ failing as (
     from ops.run_log r join last_run l on l.school_code = r.school_code and l.last_run_at = r.finished_at
     where r.outcome = 'failed' and r.dataset <> '*'
     group by 1
+),
+aborted as (
+    select distinct r.school_code, 'aborted' as last_outcome
+    from school_runs r join last_run l on l.school_code = r.school_code and l.last_run_at = r.finished_at
+    where r.outcome = 'aborted'
 )
-select l.school_code, l.last_run_at, o.last_success_at, f.failing_datasets
+select l.school_code, l.last_run_at, o.last_success_at, coalesce(f.failing_datasets, a.last_outcome)
 from last_run l left join last_ok o using (school_code) left join failing f using (school_code)
+left join aborted a using (school_code)
 order by 1
 """
 
@@ -113,51 +133,70 @@ class SchoolHealth:
     quarantined_records: int = 0  # records of this school currently held out of staging
     school_days_without_registers: int | None = None  # in term only (monitoring model); None = not built yet
     is_register_stale: bool | None = None  # the monitoring model's term-aware rule; None = not built yet
-    failing_tests: int = 0  # failed or warned dbt tests of the last build whose stored failures name the school
+    failed_tests: tuple[str, ...] = ()  # error-severity tests of the last build whose stored failures name it
+    warned_tests: tuple[str, ...] = ()  # warn-severity tests of the last build whose stored failures name it
+    build_failed: tuple[str, ...] = ()  # failed nodes of the last build that name no school: every school
+    built_since_load: bool = False  # a build finished after this school's last load
     drifting_fields: int = 0  # fields whose values stopped parsing as their usual type (ingestion/drift.py)
+
+    @property
+    def failing_tests(self) -> int:
+        return len(self.failed_tests) + len(self.warned_tests)
 
     @property
     def healthy(self) -> bool:
         return self.last_success_at is not None and self.last_success_at == self.last_run_at
 
     @property
-    def state(self) -> str:
-        """'failing' (last load failed), 'attention' (stale, quarantined records, failing tests or values that
-        stopped parsing), 'ok'."""
+    def problems(self) -> list[str]:
+        """Why the school is not ``ok``, in words a data manager can act on (empty when it is)."""
+        out = []
         if not self.healthy:
+            if self.failing_datasets == "aborted":
+                out.append("last run aborted (stopped or killed before it finished)")
+            else:
+                out.append("last load failed" + (f" ({self.failing_datasets})" if self.failing_datasets else ""))
+        out += [f"build failed: {_short(n)}" for n in self.build_failed]
+        out += [f"test failed: {_short(n)}" for n in self.failed_tests]
+        if not self.built_since_load:
+            out.append("not built since the last load")
+        if self.is_register_stale:
+            out.append(f"no registers for {self.school_days_without_registers} school days")
+        if self.quarantined_records:
+            out.append(f"{self.quarantined_records} record(s) quarantined")
+        if self.drifting_fields:
+            out.append(f"value drift: {self.drifting_fields} field(s) whose values stopped parsing")
+        out += [f"warning: {_short(n)}" for n in self.warned_tests]
+        return out
+
+    @property
+    def state(self) -> str:
+        """'failing' (last load failed, the last build failed, or an error-severity test names the school),
+        'attention' (not built since the last load, stale registers, quarantined records or a warning that
+        names the school), 'ok'."""
+        if not self.healthy or self.build_failed or self.failed_tests:
             return "failing"
-        if self.is_register_stale or self.quarantined_records or self.failing_tests or self.drifting_fields:
+        if (not self.built_since_load or self.is_register_stale or self.quarantined_records
+                or self.warned_tests or self.drifting_fields):
             return "attention"
         return "ok"
+
+
+def _short(node: str) -> str:
+    """``test.schoolwh.assert_x.abc123`` -> ``assert_x``; ``model.schoolwh.m`` -> ``m``."""
+    parts = node.split(".")
+    if parts[0] == "test" and len(parts) >= 3:
+        return parts[2]
+    return parts[-1] if len(parts) > 1 else node
 
 
 def _per_school(con, sql: str) -> dict[str, tuple]:
     return {row[0]: row[1:] for row in con.execute(sql).fetchall()}
 
 
-def _failing_tests_per_school(con, run_results: Path | None) -> dict[str, int]:
-    """Failed/warned tests of the last dbt build, attributed to a school through their stored failures
-    (tests with ``store_failures``; every monitoring test names the school in ``school_code``)."""
-    if run_results is None or not run_results.exists():
-        return {}
-    try:
-        results = json.loads(run_results.read_text()).get("results", [])
-    except (OSError, json.JSONDecodeError):
-        return {}
-    counts: dict[str, int] = {}
-    for node in results:
-        relation = node.get("relation_name")
-        if node.get("status") not in ("fail", "warn") or not relation:
-            continue
-        if "school_code" not in con.relation_columns(relation):
-            continue
-        for (code,) in con.execute(f"select distinct school_code from {relation}").fetchall():
-            counts[code] = counts.get(code, 0) + 1
-    return counts
-
-
-def health(warehouse: Warehouse | Path, run_results: Path | None = None) -> list[SchoolHealth]:
-    """Per-school health from the run log, the quarantine, the monitoring models and the last dbt build."""
+def health(warehouse: Warehouse | Path) -> list[SchoolHealth]:
+    """Per-school health from the run log, the quarantine, the monitoring models and the last dbt build
+    (``ops.build_log``, written by every build: never dbt's run_results.json, which docs overwrite)."""
     with as_warehouse(warehouse).connect(read_only=True) as con:
         if not con.table_exists("ops", "run_log"):
             return []
@@ -174,7 +213,7 @@ def health(warehouse: Warehouse | Path, run_results: Path | None = None) -> list
             fresh = _per_school(con, "select school_code, max(school_days_without_registers), "
                                      "bool_or(is_register_stale) from monitoring.monitoring_school_freshness "
                                      "group by 1")
-        failing_tests = _failing_tests_per_school(con, run_results)
+        build = buildlog.last_build(con)
         drifting = value_drift_per_school(con)
     return [
         SchoolHealth(
@@ -182,7 +221,10 @@ def health(warehouse: Warehouse | Path, run_results: Path | None = None) -> list
             quarantined_records=(quarantined.get(code) or (0,))[0],
             school_days_without_registers=(fresh.get(code) or (None, None))[0],
             is_register_stale=(fresh.get(code) or (None, None))[1],
-            failing_tests=failing_tests.get(code, 0),
+            failed_tests=build.failed_by_school.get(code, ()) if build else (),
+            warned_tests=build.warned_by_school.get(code, ()) if build else (),
+            build_failed=build.failed_everywhere if build else (),
+            built_since_load=build is not None and (run_at is None or build.finished_at >= run_at),
             drifting_fields=drifting.get(code, 0),
         )
         for code, run_at, ok_at, failing in rows

@@ -1,16 +1,22 @@
 """HTTP client for the iSAMS Batch and REST APIs: retries what is transient, explains what is not.
 
-iSAMS deadlocks and times out intermittently (reference ``isams-api.md`` 1.4), so 5xx, 429, timeouts,
-connection errors and truncated JSON are retried with exponential backoff. 4xx are never retried: they need
-a person. Every error message names the school and dataset(s) and is redacted, because the Batch API key
+iSAMS deadlocks and times out intermittently (reference ``isams-api.md`` 1.4), so 5xx, 429, read timeouts,
+dropped connections and truncated JSON are retried with exponential backoff. 4xx are never retried: they need
+a person. A host that cannot be reached at all (connection refused, a name that does not resolve, a failed TLS
+handshake, no answer to connect) is a wrong address or a blocked network, not a busy iSAMS: it gets one short
+retry, then :class:`IsamsUnreachableError`, and every later call of that client fails at once with the same
+message, so a dead school costs seconds, not minutes. Every error message names the school and dataset(s) and is redacted, because the Batch API key
 travels in the URL and httpx quotes URLs in its exceptions.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import random
+import socket
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -23,13 +29,16 @@ import orjson
 from ingestion.config import SchoolConfig
 from ingestion.isams.datasets import BatchDataset, RestDataset
 from ingestion.isams.quirks import parse_error_body
-from ingestion.redact import redact, register_secret
+from ingestion.redact import redact, register_secret, safe_url
 
 log = logging.getLogger(__name__)
 
 BATCH_PATH = "/api/batch/1.0/json.ashx"
 TOKEN_PATH = "/auth/connect/token"
 TOKEN_MARGIN_S = 30.0  # renew a token this long before iSAMS says it expires
+CONNECT_TIMEOUT_S = 10.0  # a live iSAMS accepts a connection at once, however busy it is
+UNREACHABLE_ATTEMPTS = 2  # one short retry for a host that cannot be reached (a blip in DNS or the network)
+UNREACHABLE_RETRY_S = 2.0
 
 
 class IsamsError(Exception):
@@ -52,6 +61,59 @@ class IsamsPermissionError(IsamsError):
 
 class IsamsUnavailableError(IsamsError):
     """iSAMS kept failing transiently until the retries ran out."""
+
+
+class IsamsUnreachableError(IsamsUnavailableError):
+    """The school's iSAMS host cannot be reached at all (refused, unknown name, TLS, no answer to connect)."""
+
+
+# what each kind of unreachable host means and what a person should check
+UNREACHABLE_ADVICE = {
+    "dns": ("the host name does not resolve (DNS)",
+            "check the spelling of base_url in the schools file and that this machine's DNS works"),
+    "refused": ("the connection was refused",
+                "check the host and port in base_url, and that the school's iSAMS is up at that address"),
+    "tls": ("the TLS (https) handshake failed",
+            "check that base_url is the school's iSAMS address with https, this machine's clock and CA "
+            "certificates, and any proxy that intercepts TLS"),
+    "connect-timeout": (f"no answer to connect within {CONNECT_TIMEOUT_S:.0f} s",
+                        "check base_url, the firewall and proxy, and the IP allow-list on the school's API key "
+                        "(iSAMS keys can be restricted to addresses)"),
+    "connect": ("the connection failed", "check base_url and that this machine can reach it"),
+}
+
+
+def unreachable_kind(exc: BaseException) -> str | None:
+    """``dns``/``refused``/``tls``/``connect-timeout``/``connect`` for a failure to reach the host at all;
+    None for failures after connecting (a dropped or truncated transfer), which are worth retrying."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect-timeout"
+    if not isinstance(exc, httpx.ConnectError):
+        return None
+    chain, cause = [], exc
+    while cause is not None and len(chain) < 10:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    text = " ".join(str(c) for c in chain).lower()
+    if any(isinstance(c, ssl.SSLError) for c in chain) or "ssl" in text or "certificate" in text or "tls" in text:
+        return "tls"
+    if any(isinstance(c, socket.gaierror) for c in chain) or any(
+        k in text for k in ("name or service not known", "name resolution", "nodename nor servname",
+                            "getaddrinfo", "no address associated", "errno -2", "errno -3", "errno -5")
+    ):
+        return "dns"
+    if any(isinstance(c, ConnectionRefusedError) or getattr(c, "errno", None) == errno.ECONNREFUSED
+           for c in chain) or "refused" in text:
+        return "refused"
+    return "connect"
+
+
+class _Unreachable(Exception):
+    """Internal: one attempt could not reach the host."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind, self.detail = kind, detail
 
 
 class _Retryable(Exception):
@@ -120,11 +182,12 @@ class IsamsClient:
         self._sleep = sleep
         self._random = random.Random()
         self._token: tuple[str, float] | None = None  # (access token, monotonic expiry)
+        self.unreachable: IsamsUnreachableError | None = None  # once set, no further request is made
         for secret in school.secrets():
             register_secret(secret)
         self._http = httpx.Client(
             base_url=school.base_url,
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT_S, timeout)),
             transport=transport,
         )
 
@@ -292,10 +355,31 @@ class IsamsClient:
         loads: Callable[[bytes], Any] = json.loads,
     ) -> dict:
         """Send with retries; returns the JSON object of a 2xx response (parsed by ``loads``)."""
+        if self.unreachable is not None:  # the host was found dead earlier in this run: do not pay again
+            raise self._error(
+                IsamsUnreachableError, label, None, None,
+                f"not requested: {str(self.unreachable).split(': ', 1)[-1]}",
+            )
         last = ""
+        unreachable_attempts = 0
         for attempt in range(1, self.max_attempts + 1):
             try:
                 return self._attempt(send, refuse, loads)
+            except _Unreachable as failure:
+                unreachable_attempts += 1
+                if unreachable_attempts >= UNREACHABLE_ATTEMPTS or attempt == self.max_attempts:
+                    what, check = UNREACHABLE_ADVICE[failure.kind]
+                    self.unreachable = self._error(
+                        IsamsUnreachableError, label, None, None,
+                        f"cannot reach iSAMS at {safe_url(self.school.base_url)}: {what} ({failure.detail}). "
+                        f"{check[0].upper()}{check[1:]}. This school's other datasets are skipped this run.",
+                    )
+                    raise self.unreachable from None
+                self.retries += 1
+                log.warning("%s", redact(
+                    f"school {self.school.code}, dataset {label}: cannot reach {safe_url(self.school.base_url)} "
+                    f"({failure.detail}); one more try in {UNREACHABLE_RETRY_S:.0f} s", self.school.secrets()))
+                self._sleep(UNREACHABLE_RETRY_S)
             except _Retryable as failure:
                 last = failure.reason
                 if attempt == self.max_attempts:
@@ -324,6 +408,9 @@ class IsamsClient:
     ) -> dict:
         try:
             response = send()
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            kind = unreachable_kind(exc) or "connect"
+            raise _Unreachable(kind, redact(f"{type(exc).__name__}: {exc}", self.school.secrets())) from None
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timeout: {type(exc).__name__}") from None
         except httpx.TransportError as exc:  # connection refused/reset, truncated transfer

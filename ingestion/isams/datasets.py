@@ -7,8 +7,11 @@ change. The sandbox renders from this catalogue and the ingestion parses with it
 Uncertain points, stated once:
 - Batch method names for contacts, custom groups, teaching and registration datasets are not published;
   the names below follow the evidenced ``<Module>_Get<Thing>`` pattern.
-- ``RegistrationStatus.Code`` is taken to be the id of a *present* code when ``Registered == "1"`` and of
-  an *absence* code when ``Registered == "0"``; a mark with ``Registered == "0"`` and no code is a register
+- ``RegistrationStatus.Code`` is taken to be the id of a code in one of the school's own code lists, and
+  the list holding the id (REST present/absence codes, else the school's rows of ``seeds/isams_code_map.csv``)
+  decides present or absence; ``Registered`` decides only for an id in both lists (ids may collide) or in
+  neither (flagged), and is otherwise a cross-check (public sources leave its meaning open; some schools may
+  send ``"1"`` for every taken register). No code: ``Registered == "1"`` is present, ``"0"`` is a register
   not yet taken. This interpretation lives in ``models/staging/isams/stg_isams__registration_statuses``.
 - The Registration filter's ``EndDate`` is treated as exclusive (clients ask for today..tomorrow).
 """

@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +40,7 @@ from ingestion.drift import Shapes, column_value_tokens, kind_of, merge_shapes, 
 from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
 from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
 from ingestion.isams.quirks import flatten, items
-from ingestion.redact import redact
+from ingestion.redact import redact, safe_url
 from ingestion.warehouse import Warehouse, as_warehouse
 
 log = logging.getLogger(__name__)
@@ -254,7 +254,17 @@ class _Guard:
         return None
 
 
-def _batch_resource(ds: BatchDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard) -> Any:
+def scd2_disposition(as_of: date) -> dict[str, Any]:
+    """dlt scd2 with the run's as-of date as the validity boundary (not the machine clock): a version seen by
+    the run for day D is valid from D 00:00 UTC, so a replay or backfill of past nights builds the same
+    history as the nights themselves did."""
+    boundary = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
+    return {**SCD2, "boundary_timestamp": boundary.isoformat()}
+
+
+def _batch_resource(
+    ds: BatchDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard, as_of: date
+) -> Any:
     def rows() -> Iterator[list[dict]]:
         records = guard.run(
             "batch", ds.name, lambda: [_tag(flatten(i), school.code) for i in items(client.batch([ds]), ds)]
@@ -264,7 +274,9 @@ def _batch_resource(ds: BatchDataset, school: SchoolConfig, client: IsamsClient,
         if records:  # None (failed) or [] must not reach scd2: that would retire every row of the school
             yield records
 
-    return dlt.resource(rows, name=ds.name, table_name=ds.name, write_disposition=SCD2, merge_key=SCHOOL_COLUMN)
+    return dlt.resource(
+        rows, name=ds.name, table_name=ds.name, write_disposition=scd2_disposition(as_of), merge_key=SCHOOL_COLUMN
+    )
 
 
 def _registers_resource(
@@ -333,7 +345,8 @@ def _school_resource(school: SchoolConfig) -> Any:
 
     @dlt.resource(name="schools", primary_key=SCHOOL_COLUMN, write_disposition="merge")
     def schools() -> Iterator[dict]:
-        yield {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": school.base_url}
+        # never credentials or a query string (where a pasted key would sit), whatever built the SchoolConfig
+        yield {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": safe_url(school.base_url)}
 
     return schools
 
@@ -370,7 +383,7 @@ def isams_source(
                 ds, school, client, guard, register_start, today, window_days, lookback_days, backfill
             ))
         else:
-            resources.append(_batch_resource(ds, school, client, guard))
+            resources.append(_batch_resource(ds, school, client, guard, today))
     if wanted is None:
         resources.append(_school_resource(school))
     if school.has_rest:

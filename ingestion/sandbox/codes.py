@@ -3,11 +3,18 @@
 Marks are generated with DfE *government* codes; each school then maps them to its own local code ids.
 Schools differ in ids and, for one school, in local letters (e.g. local "S" = Sick -> government "I"),
 which is exactly what the warehouse must undo through ``governmentCode``.
+
+A :class:`CodeStyle` (opt-in, per school, through ``generate_group(code_styles=...)``) makes a school keep its
+codes the way some real schools do: its own letters that collide with DfE letters meaning something else
+(its ``P`` is plain presence, its ``L`` is leave of absence, its late codes are ``LT``/``LC``), present codes
+with and without a ``governmentCode``, ``Registered="1"`` on absent marks, and absence codes sent with no
+``governmentCode`` at all (so they map to nothing). The default style is the demo group's, unchanged.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -58,11 +65,43 @@ LOCAL_LETTERS: dict[int, dict[str, tuple[str, str]]] = {
     2: {"G": ("HOL", "Unauthorised holiday")},
 }
 
-PRESENT_CODES: tuple[tuple[str, str], ...] = (
-    ("/", "Present (AM)"),
-    ("\\", "Present (PM)"),
-    ("L", "Late (before registers closed)"),
+# (code, name, governmentCode) of the present list. The demo's present codes carry their government code.
+PRESENT_CODES: tuple[tuple[str, str, str | None], ...] = (
+    ("/", "Present (AM)", "/"),
+    ("\\", "Present (PM)", "\\"),
+    ("L", "Late (before registers closed)", "L"),
 )
+
+# A school with its own letters (CodeStyle.own_letters). Present list: its "P" is plain presence and carries
+# no government code (the warehouse assumes present), its late code "LT" carries governmentCode "L", and
+# "EX" (exam) has no government code. Absence list: letters that are DfE letters with another meaning.
+OWN_PRESENT_CODES: tuple[tuple[str, str, str | None], ...] = (
+    ("P", "Present", None),
+    ("LT", "Late (before registers closed)", "L"),
+    ("EX", "Present: in an exam", None),
+)
+OWN_ABSENCE_LETTERS: dict[str, tuple[str, str]] = {
+    "C": ("L", "Leave of absence (exceptional circumstances)"),  # DfE L = late (present)
+    "U": ("LC", "Late after registers closed"),
+    "P": ("SP", "Sports fixture"),
+    "I": ("S", "Sick"),  # DfE S = study leave
+    "S": ("ST", "Study leave"),
+    "M": ("D", "Doctor or dentist"),  # DfE D = dual registered (not a possible session)
+    "D": ("DR", "Dual registered"),
+    "N": ("?", "No reason yet"),
+}
+
+
+@dataclass(frozen=True)
+class CodeStyle:
+    """How one synthetic school keeps its register codes; the default is the demo group's."""
+
+    own_letters: bool = False  # OWN_PRESENT_CODES / OWN_ABSENCE_LETTERS; plain presence sent as code "P"
+    absent_registered: str = "0"  # "1": absent marks are sent with Registered="1" too
+    unmapped: tuple[str, ...] = ()  # government codes whose local code is sent with no governmentCode
+
+
+DEFAULT_STYLE = CodeStyle()
 
 
 def code_set_for(d: date) -> str:
@@ -76,9 +115,9 @@ def _order(school_idx: int, n: int) -> list[int]:
     return [((i * step) + school_idx * 3) % n for i in range(n)]
 
 
-def absence_codes(school_idx: int) -> list[dict[str, Any]]:
+def absence_codes(school_idx: int, style: CodeStyle = DEFAULT_STYLE) -> list[dict[str, Any]]:
     """REST ``absenceCodes`` for one school."""
-    local = LOCAL_LETTERS.get(school_idx, {})
+    local = OWN_ABSENCE_LETTERS if style.own_letters else LOCAL_LETTERS.get(school_idx, {})
     order = _order(school_idx, len(ABSENCE_CODES))
     out = []
     for i, (gov, gov_name, legacy) in enumerate(ABSENCE_CODES):
@@ -88,25 +127,39 @@ def absence_codes(school_idx: int) -> list[dict[str, Any]]:
             "code": code,
             "description": "Legacy code: use for historical marks only" if legacy else "",
             "displayOrder": order[i] + 1,
-            "governmentCode": gov,
-            "governmentCodeName": gov_name,
+            "governmentCode": None if gov in style.unmapped else gov,
+            "governmentCodeName": None if gov in style.unmapped else gov_name,
             "isOOSActive": gov in {"B", "K", "P", "V", "W"},
             "name": name,
         })
     return sorted(out, key=lambda c: c["displayOrder"])
 
 
-def present_codes(school_idx: int) -> list[dict[str, Any]]:
+def present_codes(school_idx: int, style: CodeStyle = DEFAULT_STYLE) -> list[dict[str, Any]]:
     """REST ``presentCodes`` for one school; ids come from a different range than absence codes."""
+    codes = OWN_PRESENT_CODES if style.own_letters else PRESENT_CODES
     return [
         {"id": 10 * (school_idx + 1) + 3 + i, "code": code, "name": name, "displayOrder": i + 1,
-         "isOOCActive": False, "showOnRegister": code == "L"}
-        for i, (code, name) in enumerate(PRESENT_CODES)
+         "governmentCode": gov, "isOOCActive": False, "showOnRegister": code not in ("/", "\\")}
+        for i, (code, name, gov) in enumerate(codes)
     ]
 
 
-def code_ids(school_idx: int) -> tuple[dict[str, str], dict[str, str]]:
-    """(government absence code -> id string, present code -> id string) for building marks."""
-    absent = {c["governmentCode"]: str(c["id"]) for c in absence_codes(school_idx)}
-    present = {c["code"]: str(c["id"]) for c in present_codes(school_idx)}
+def code_ids(school_idx: int, style: CodeStyle = DEFAULT_STYLE) -> tuple[dict[str, str], dict[str, str]]:
+    """(government absence code -> id, government present code -> id) as strings, for building marks.
+
+    The present map has ``"/"`` only when plain presence is sent with a code (the own-letters style's "P")."""
+    absent = {gov: str(c["id"]) for (gov, _, _), c in zip(ABSENCE_CODES, _by_government(school_idx, style))}
+    present = {(c["governmentCode"] or "/"): str(c["id"]) for c in present_codes(school_idx, style)
+               if c["governmentCode"] or c["code"] == "P"}
+    if not style.own_letters:
+        present.pop("/", None)
+        present.pop("\\", None)
     return absent, present
+
+
+def _by_government(school_idx: int, style: CodeStyle) -> list[dict[str, Any]]:
+    """The absence codes in ABSENCE_CODES order (governmentCode may be blank, so match by position)."""
+    by_order = {c["displayOrder"]: c for c in absence_codes(school_idx, style)}
+    order = _order(school_idx, len(ABSENCE_CODES))
+    return [by_order[order[i] + 1] for i in range(len(ABSENCE_CODES))]

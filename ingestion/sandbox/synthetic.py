@@ -368,7 +368,7 @@ class SyntheticSchool:
     """One school of the group (implements ``contract.SandboxSchool``)."""
 
     def __init__(self, group_seed: int, idx: int, n_schools: int, pupils: list[Pupil], staff: list[Staff],
-                 first_year: int, today: date, shift: int):
+                 first_year: int, today: date, shift: int, code_style: codelists.CodeStyle = codelists.DEFAULT_STYLE):
         code, name, acad, board = names.SCHOOLS[idx % len(names.SCHOOLS)]
         self.seed, self.idx, self.shift = group_seed, idx, shift
         lap = idx // len(names.SCHOOLS)  # more schools than names: "NHSB", "Northgate High School B"
@@ -383,7 +383,8 @@ class SyntheticSchool:
         self.first_year, self.today = first_year, today
         self._plans: dict[tuple[int, int], _YearPlan] = {}
         self._by_year: dict[int, tuple[AcademicYear, dict[date, int], int | None]] = {}
-        self._abs_ids, self._pres_ids = codelists.code_ids(idx)
+        self.code_style = code_style
+        self._abs_ids, self._pres_ids = codelists.code_ids(idx, code_style)
 
     # ----- calendar
     def calendar(self, year: int) -> tuple[AcademicYear, dict[date, int], int | None]:
@@ -437,19 +438,21 @@ class SyntheticSchool:
             mark["Registered"] = "0"
         elif code is None:
             mark["Registered"] = "1"
+            if "/" in self._pres_ids:  # a school that sends plain presence with its own present code
+                mark["Code"] = self._pres_ids["/"]
         elif code == "L":
             mark["Registered"], mark["Code"] = "1", self._pres_ids["L"]
         else:
-            mark["Registered"], mark["Code"] = "0", self._abs_ids[code]
+            mark["Registered"], mark["Code"] = self.code_style.absent_registered, self._abs_ids[code]
         mark["RegistrationDateTime"] = f"{d.isoformat()}T{'08:40:00' if session == 0 else '13:40:00'}"
         return mark
 
     # ----- REST
     def absence_codes(self) -> list[dict[str, Any]]:
-        return codelists.absence_codes(self.idx)
+        return codelists.absence_codes(self.idx, self.code_style)
 
     def present_codes(self) -> list[dict[str, Any]]:
-        return codelists.present_codes(self.idx)
+        return codelists.present_codes(self.idx, self.code_style)
 
     def _terms(self) -> list[tuple[int, int, str, date, date]]:
         out = []
@@ -532,8 +535,13 @@ def default_first_year(today: date) -> int:
 
 
 def generate_group(seed: int = 2024, n_schools: int = 3, pupils_per_school: int = 300,
-                   first_academic_year: int | None = None, today: date | None = None) -> SchoolGroup:
-    """Build the synthetic group; registers run from 1 Sep of ``first_academic_year`` through ``today``."""
+                   first_academic_year: int | None = None, today: date | None = None,
+                   code_styles: dict[int, codelists.CodeStyle] | None = None) -> SchoolGroup:
+    """Build the synthetic group; registers run from 1 Sep of ``first_academic_year`` through ``today``.
+
+    ``code_styles`` (opt-in) gives a school (by index) its own way of keeping register codes
+    (``codes.CodeStyle``: own letters colliding with DfE letters, ``Registered="1"`` on absent marks,
+    codes without a government code); the other schools keep the demo's codes."""
     today = today or date.today()
     first = default_first_year(today) if first_academic_year is None else first_academic_year
     last = max(first, academic_year_of(today))
@@ -556,7 +564,8 @@ def generate_group(seed: int = 2024, n_schools: int = 3, pupils_per_school: int 
         if s == 0 and n_schools >= 2:
             mover = _mover_leave(seed, roster.pupils, academic_year(first, shift))
         staff = _staff(seed, s, max(12, pupils_per_school // 10))
-        group.schools.append(SyntheticSchool(seed, s, n_schools, roster.pupils, staff, first, today, shift))
+        group.schools.append(SyntheticSchool(seed, s, n_schools, roster.pupils, staff, first, today, shift,
+                                             (code_styles or {}).get(s, codelists.DEFAULT_STYLE)))
     return group
 
 

@@ -128,24 +128,32 @@ def _raw_columns(con: Connection) -> dict[str, list[str]]:
 def _frame_sql(rules: DatasetRules, columns: list[str], scoped: bool) -> str:
     """Current rows (of the scoped loads, listed in temp table ``_scope_loads``) as text. With a scope, current
     rows from earlier loads that share a unique value with a scoped row come too, so a duplicate against an
-    unchanged scd2 row is still seen."""
+    unchanged scd2 row is still seen.
+
+    Linear on both backends: the scope is a join on load id and each "shares a unique value" is an equi-join
+    on (school_code, value) against the distinct values of the scoped rows, combined with ``union`` (which
+    also removes a row reached twice). No correlated ``exists ... or ...``: PostgreSQL plans that as a
+    nested loop, quadratic in the register table."""
     q = lambda c: '"' + c.replace('"', '""') + '"'  # noqa: E731
     keep = [c for c in columns if c not in ("_dlt_valid_from", "_dlt_valid_to")]
     select = ", ".join(f"cast(c.{q(c)} as varchar) as {q(c)}" for c in keep)
     current = "_dlt_valid_to is null" if rules.scd2 and "_dlt_valid_to" in columns else "true"
     table = f"{RAW_SCHEMA}.{q(rules.name)}"
-    order = f"order by c.school_code, c.{q(rules.key)}" if rules.key in columns else "order by c.school_code"
+    keys = ["school_code"] + ([rules.key] if rules.key in columns else [])
     if not scoped:
-        return f"select {select} from {table} c where {current} {order}"
-    context = [
-        f"exists (select 1 from scope s where s.school_code = c.school_code and s.{q(u)} = c.{q(u)})"
-        for u in rules.unique_columns if u in columns
-    ]
+        return f"select {select} from {table} c where {current} order by {', '.join('c.' + q(k) for k in keys)}"
+    order = f"order by {', '.join(q(k) for k in keys)}"
+    parts = [f"select {select} from cur c join _scope_loads l on l.load_id = c._dlt_load_id"]
+    for u in rules.unique_columns:
+        if u in columns:
+            parts.append(
+                f"select {select} from cur c join (select distinct school_code, {q(u)} from scope) k "
+                f"on k.school_code = c.school_code and k.{q(u)} = c.{q(u)}"
+            )
     return (
         f"with cur as (select * from {table} where {current}), "
-        f"scope as (select * from cur where _dlt_load_id in (select load_id from _scope_loads)) "
-        f"select {select} from cur c where c._dlt_load_id in (select load_id from _scope_loads)"
-        + "".join(f" or {x}" for x in context) + f" {order}"
+        f"scope as (select cur.* from cur join _scope_loads l on l.load_id = cur._dlt_load_id) "
+        f"select * from ({' union '.join(parts)}) as framed {order}"
     )
 
 

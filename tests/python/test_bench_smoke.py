@@ -4,6 +4,7 @@ every figure. No timing is asserted: timings on a shared test machine mean nothi
 from __future__ import annotations
 
 import json
+import os
 
 from benchmarks import bench
 
@@ -40,6 +41,12 @@ def test_benchmark_runs_at_a_tiny_size_and_reports_every_figure(tmp_path, capsys
     assert inc["today"] == "2025-09-22"  # Friday 19th -> Monday 22nd
     assert inc["ingest"]["wall_s"] > 0 and inc["ingest"]["register_rows_landed"] > 0
     assert inc["dbt_build"]["ok"], inc["dbt_build"]["failures"]
+    # the next day's validation, on DuckDB and on PostgreSQL over a copy of the same raw tables
+    validation = inc["validation"]
+    assert validation["loads"] > 0 and validation["rows_checked"] > 0 and validation["duckdb_s"] > 0
+    if os.environ.get("SCHOOLWH_SKIP_POSTGRES") != "1":
+        assert validation["postgres_rows_checked"] == validation["rows_checked"], validation
+        assert validation["postgres_s"] > 0
     assert inc["dbt_build"]["seconds"] > 0 and inc["incremental_vs_full"] > 0
 
     queries = results["queries"]
@@ -52,5 +59,6 @@ def test_benchmark_runs_at_a_tiny_size_and_reports_every_figure(tmp_path, capsys
     assert "peak RSS" in results["memory_bound"]["statement"]
     assert results["targets"] == bench.TARGETS
     for label in ("session marks landed", "peak RSS", "DuckDB direct read", "ratio ingestion / direct read",
-                  "dbt build (full)", "ratio incremental / full", "memory bound", "growth"):
+                  "dbt build (full)", "ratio incremental / full", "memory bound", "growth",
+                  "validation, DuckDB", "validation, PostgreSQL"):
         assert label in printed, label

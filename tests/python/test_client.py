@@ -22,6 +22,7 @@ from ingestion.isams.client import (
     IsamsError,
     IsamsPermissionError,
     IsamsUnavailableError,
+    IsamsUnreachableError,
 )
 from ingestion.isams.datasets import BY_NAME, REST_DATASETS
 from ingestion.redact import install_log_redaction, redact, register_secret
@@ -254,3 +255,91 @@ def test_redact_patterns() -> None:
         "GET https://x/api?apiKey=***&page=1 apikey=*** client_secret=***&client_id=*** "
         'Authorization: Bearer *** {"access_token": "***", "x": 1} *** ***'
     )
+
+
+# --- a school whose host cannot be reached fails fast and says where --------------------------------------
+@pytest.mark.parametrize(("error", "kind", "advice"), [
+    (httpx.ConnectError("[Errno 111] Connection refused"), "connection was refused", "host and port"),
+    (httpx.ConnectError("[Errno -2] Name or service not known"), "does not resolve", "spelling of base_url"),
+    (httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"), "TLS", "CA certificates"),
+    (httpx.ConnectTimeout("timed out"), "no answer to connect", "allow-list"),
+])
+def test_unreachable_host_gets_one_short_retry_then_names_school_url_and_what_to_check(error, kind, advice) -> None:
+    script = Script(error)
+    slept: list[float] = []
+    with client(script, slept) as c, pytest.raises(IsamsUnreachableError) as info:
+        c.batch([PUPILS])
+    assert len(script.requests) == 2 and slept == [2.0] and c.retries == 1  # not 5 attempts with backoff
+    message = str(info.value)
+    assert "school NHS" in message and "https://nhs.isams.example" in message and kind in message
+    assert advice in message and "under load" not in message and KEY not in message
+
+
+def test_once_the_host_is_dead_later_datasets_are_not_requested() -> None:
+    script = Script(httpx.ConnectError("[Errno 111] Connection refused"))
+    slept: list[float] = []
+    with client(script, slept) as c:
+        with pytest.raises(IsamsUnreachableError):
+            c.batch([PUPILS])
+        with pytest.raises(IsamsUnreachableError) as later:
+            c.batch([REGISTERS], (date(2026, 11, 1), date(2026, 11, 15)))
+        with pytest.raises(IsamsUnreachableError):
+            c.rest_list(REST_DATASETS[0])
+    assert len(script.requests) == 2 and slept == [2.0]
+    assert "registration_statuses: not requested: cannot reach iSAMS at https://nhs.isams.example" in str(later.value)
+
+
+def test_a_dropped_transfer_is_still_retried_like_a_busy_server() -> None:
+    script = Script(httpx.RemoteProtocolError("peer closed connection"), httpx.Response(200, json=OK_DOC))
+    slept: list[float] = []
+    with client(script, slept) as c:
+        assert c.batch([PUPILS]) == OK_DOC
+    assert c.unreachable is None
+
+
+def _real_client(base_url: str, slept: list[float]) -> IsamsClient:
+    school = SchoolConfig(code="DED", name="Dead School", base_url=base_url, api_key_env="K", api_key=KEY)
+    return IsamsClient(school, sleep=slept.append)
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize(("base_url", "kind"), [
+    (f"http://127.0.0.1:{_closed_port()}", "connection was refused"),
+    ("https://nonexistent.invalid", "does not resolve"),
+])
+def test_real_refused_port_and_unknown_host_fail_fast(base_url: str, kind: str) -> None:
+    import time
+
+    slept: list[float] = []
+    started = time.monotonic()
+    with _real_client(base_url, slept) as c, pytest.raises(IsamsUnreachableError) as info:
+        c.batch([PUPILS])
+    assert time.monotonic() - started < 10 and slept == [2.0]
+    assert kind in str(info.value) and base_url in str(info.value) and KEY not in str(info.value)
+
+
+def test_real_tls_handshake_failure_is_reported_as_tls() -> None:
+    import http.server
+    import threading
+
+    class Quiet(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)  # plain HTTP: https cannot shake hands
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        slept: list[float] = []
+        with _real_client(f"https://127.0.0.1:{server.server_address[1]}", slept) as c, \
+                pytest.raises(IsamsUnreachableError) as info:
+            c.batch([PUPILS])
+        assert "TLS (https) handshake failed" in str(info.value) and slept == [2.0]
+    finally:
+        server.shutdown()

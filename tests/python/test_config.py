@@ -85,3 +85,135 @@ def test_nightly_without_pupil_key_secret_is_a_configuration_error(monkeypatch):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 3
     assert "SCHOOLWH_PUPIL_KEY_SECRET is not set" in result.stdout
+
+
+# --- keys cannot leak through configuration mistakes ------------------------------------------------------
+GUID_KEY = "{6F9619FF-8B86-D011-B42D-00C04FC964FF}"  # what an iSAMS Batch key looks like
+REST_SECRET = "Zx81Qp7Lw2Ty9Vb4Nc6Md3Ks5Hj0Rf8G"  # a random-looking client secret
+
+
+def _school_file(tmp_path: Path, **settings: str) -> Path:
+    body = {"code": "ABC", "name": "Abbey School", "base_url": "https://abbey.isams.cloud", "api_key_env": "K_ABC"}
+    body.update(settings)
+    path = tmp_path / "s.toml"
+    path.write_text("[[school]]\n" + "".join(f'{k} = "{v}"\n' for k, v in body.items()))
+    return path
+
+
+@pytest.mark.parametrize("setting", ["api_key_env", "rest_client_id_env", "rest_client_secret_env", "other_env"])
+@pytest.mark.parametrize("value", [GUID_KEY, GUID_KEY.strip("{}").lower(), REST_SECRET, "6f9619ff8b86d011b42d00c04fc964ff"])
+def test_a_key_pasted_as_an_env_setting_is_refused_without_showing_it(tmp_path, monkeypatch, setting, value):
+    monkeypatch.setenv("K_ABC", "k")
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_schools(_school_file(tmp_path, **{setting: value}))
+    message = str(caught.value)
+    assert setting in message and "[[school]] #1" in message and "value not shown" in message
+    assert value not in message and value.strip("{}") not in message and value.lower() not in message.lower()
+
+
+@pytest.mark.parametrize("value", ["ISAMS KEY", "my-key-var", "1ST_KEY", "K=v"])
+def test_an_env_setting_that_is_no_variable_name_is_refused(tmp_path, value):
+    with pytest.raises(cfg.ConfigError, match="not an environment variable name") as caught:
+        cfg.load_schools(_school_file(tmp_path, api_key_env=value))
+    assert value not in str(caught.value)
+
+
+@pytest.mark.parametrize(("setting", "value"), [
+    ("notes", GUID_KEY), ("name", f"Abbey {GUID_KEY}"), ("batch", REST_SECRET), ("code_list", "a1b2c3d4e5f60718293a"),
+    ("apikey", "short"), ("password", "hunter2"), ("client_secret", "x"), ("access_token", "abc"),
+    ("base_url", "https://abbey.isams.cloud/?apiKey=letmein"),
+    ("base_url", f"https://abbey.isams.cloud/api/batch/1.0/json.ashx?apiKey={GUID_KEY}"),
+])
+def test_a_key_anywhere_in_the_schools_file_is_refused_without_showing_it(tmp_path, monkeypatch, setting, value):
+    monkeypatch.setenv("K_ABC", "k")
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_schools(_school_file(tmp_path, **{setting: value}))
+    message = str(caught.value)
+    assert f"'{setting}'" in message and "(code = \"ABC\")" in message
+    secret = value.split("apiKey=")[-1] if "apiKey=" in value else value
+    assert secret not in message
+
+
+def test_a_key_in_a_top_level_setting_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("K_ABC", "k")
+    path = _school_file(tmp_path)
+    path.write_text(f'default_key = "{GUID_KEY}"\n' + path.read_text())
+    with pytest.raises(cfg.ConfigError, match="'default_key'") as caught:
+        cfg.load_schools(path)
+    assert GUID_KEY not in str(caught.value)
+
+
+@pytest.mark.parametrize(("name", "base_url"), [
+    ("St Mary's C of E Primary School (2024)", "https://st-marys-primary.isams.cloud"),
+    ("Northgate High School", "http://127.0.0.1:8765"),
+    ("École Internationale", "https://isams.ecole-internationale.example.org:8443/main"),
+])
+def test_ordinary_names_and_urls_are_accepted(tmp_path, monkeypatch, name, base_url):
+    monkeypatch.setenv("ISAMS_ABBEY_SCHOOL_2024_API_KEY", "k")
+    path = _school_file(tmp_path, name=name, base_url=base_url, api_key_env="ISAMS_ABBEY_SCHOOL_2024_API_KEY",
+                        rest_client_id_env="ISAMS_ABC_CLIENT_ID", rest_client_secret_env="ISAMS_ABC_CLIENT_SECRET")
+    (school,) = cfg.load_schools(path)
+    assert (school.name, school.base_url) == (name, base_url)
+
+
+def test_credentials_and_query_are_stripped_from_base_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("K_ABC", "k")
+    path = _school_file(tmp_path, base_url="https://admin:Hunter2@abbey.isams.cloud:8443/main/?tenant=abbey#top")
+    (school,) = cfg.load_schools(path)
+    assert school.base_url == "https://abbey.isams.cloud:8443/main"
+
+
+def test_base_url_must_be_an_http_address(tmp_path, monkeypatch):
+    monkeypatch.setenv("K_ABC", "k")
+    with pytest.raises(cfg.ConfigError, match="base_url must be"):
+        cfg.load_schools(_school_file(tmp_path, base_url="abbey.isams.cloud"))
+
+
+def test_real_looking_keys_are_keys_and_names_are_not():
+    from ingestion.redact import looks_like_key
+
+    for key in (GUID_KEY, GUID_KEY.strip("{}"), GUID_KEY.strip("{}").replace("-", ""), REST_SECRET,
+                "Hl4VAqg16oSyYPQHaGzj4nkQcdgYGLjLVo/o08c0+eo=", "8b1b0fce78326e0e"):
+        assert looks_like_key(key), key
+    for name in ("ISAMS_NHS_API_KEY", "SOURCES__ISAMS__NHS__API_KEY", "Northgate High School", "nhs-sandbox-123456",
+                 "https://northgate.isams.cloud", "isams_nhs_client_secret_2024", "ISAMS_ABC123_API_KEY_V2"):
+        assert not looks_like_key(name), name
+
+
+# --- usage errors and messages --------------------------------------------------------------------------
+def _cli(*args: str, env: dict | None = None):
+    import subprocess
+    import sys
+
+    schoolwh = Path(sys.executable).parent / "schoolwh"
+    return subprocess.run([str(schoolwh), *args], env=env or dict(os.environ), capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("args", [
+    ["nightly", "--today", "2026-13-40"], ["ingest", "--no-such-option"], ["backfill", "--school", "X"],
+    ["nightly", "--window-days", "many"], ["no-such-command"],
+])
+def test_usage_errors_exit_3_like_configuration_errors(args):
+    result = _cli(*args)
+    assert result.returncode == 3, result.stderr
+    assert "usage:" in result.stderr and "Traceback" not in result.stderr + result.stdout
+
+
+def test_configuration_messages_quote_the_toml_as_written(tmp_path, monkeypatch):
+    path = tmp_path / "s.toml"
+    path.write_text('[[school]]\ncode = "ABC"\nname = "A"\nbase_url = "https://a.isams.cloud"\n'
+                    f'api_key_env = "{GUID_KEY}"\n')
+    result = _cli("ingest", "--schools", str(path), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 3
+    out = " ".join(result.stdout.split())
+    assert "[[school]] #1" in out and "api_key_env" in out
+    assert GUID_KEY.strip("{}") not in result.stdout + result.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_help_lists_every_exit_code():
+    out = " ".join(_cli("--help").stdout.split())
+    for code in ("0 ok", "1 ingestion failed", "2 dbt build", "3 configuration or usage error",
+                 "4 the warehouse is in use", "130 / 143 stopped by Ctrl-C"):
+        assert code in out, code

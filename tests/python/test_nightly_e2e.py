@@ -222,5 +222,6 @@ def test_canonical_sessions_reconcile_with_staging_and_the_test_names_a_school_t
     # (the real warehouse reconciles: both nightly builds run this test and exit 0)
     args = ["build", "--select", "monitoring_canonical_sessions_reconcile", "--warehouse", str(broken)]
     result = _run(args, built["env"])
-    assert result.returncode == 2
+    # it warns (one school's problem never blocks the group's marts) and names the school
+    assert result.returncode == 0, result.stdout[-3000:]
     assert f"School {school}: staging has" in result.stdout

@@ -158,3 +158,167 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(sandbox: dict, ser
     out = first.communicate(timeout=300)[0]
     assert first.returncode == 0, out[-3000:]
     _assert_consistent(sandbox, warehouse)
+
+
+def test_sigterm_during_ingestion_exits_143_logs_the_run_and_the_rerun_is_consistent(
+    sandbox: dict, server: SandboxServer, tmp_path: Path
+) -> None:
+    first, second = (s.code for s in sandbox["group"].schools)
+    warehouse = tmp_path / "wh" / "w.duckdb"
+    plan = GatedPlan(school=second, dataset=REGISTERS)  # the first school has loaded, the second is fetching
+    server.faults = plan
+    proc = _ingest(sandbox["schools_file"], sandbox["env"], warehouse)
+    _wait_until(plan.held.is_set, proc, "the second school to be fetching")
+    os.kill(proc.pid, signal.SIGTERM)
+    out = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 143, out[-3000:]
+    assert "Traceback" not in out and "Aborted: stopped by SIGTERM during ingestion" in " ".join(out.split())
+    plan.gate.set()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("select school_code, dataset, outcome from ops.run_log").fetchall()
+    # the school that finished is logged as it loaded (every dataset ok), then the run as aborted for both
+    assert {(c, o) for c, d, o in rows if d == "*"} == {(first, "ok"), (first, "aborted"), (second, "aborted")}
+    assert {o for c, d, o in rows if c == first and d != "*"} == {"ok"}
+    assert warehouse.with_name(warehouse.name + ".lock").read_text() == ""  # cleaned up
+
+    server.faults = FaultPlan()
+    rerun = _ingest(sandbox["schools_file"], sandbox["env"], warehouse)
+    out = rerun.communicate(timeout=300)[0]
+    assert rerun.returncode == 0, out[-3000:]
+    assert "ended without finishing" not in out
+    _assert_consistent(sandbox, warehouse)
+
+
+# --- a nightly killed in each phase, rerun at once --------------------------------------------------------
+def _nightly(schools_file: Path, env: dict, warehouse: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(SCHOOLWH), "nightly", "--schools", str(schools_file), *ARGS],
+        env={**env, "SCHOOLWH_WAREHOUSE": str(warehouse)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _marts(warehouse: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows, sorted (text, so that rows of mixed types sort)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        return {t: sorted(tuple(map(str, r)) for r in con.execute(f'select * from marts."{t}"').fetchall())
+                for t in tables}
+
+
+def _lock_record(warehouse: Path) -> dict:
+    import json
+
+    try:
+        return json.loads(warehouse.with_name(warehouse.name + ".lock").read_text() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def _in_phase(warehouse: Path, phase: str, child: bool = False) -> bool:
+    record = _lock_record(warehouse)
+    return record.get("phase") == phase and (not child or bool(record.get("children")))
+
+
+def _dbt_log_has_started_a_node(warehouse: Path, offset: int) -> bool:
+    log = warehouse.parent / "dbt" / "logs" / "dbt.log"
+    if not log.exists():
+        return False
+    with open(log, "rb") as handle:
+        handle.seek(offset)
+        return b" START " in handle.read()
+
+
+def _finish(proc: subprocess.Popen) -> str:
+    """The run's output with line wrapping undone; never a traceback."""
+    out = proc.communicate(timeout=300)[0]
+    assert "Traceback" not in out, out[-4000:]
+    print(out)
+    return " ".join(out.split())
+
+
+@pytest.fixture(scope="module")
+def clean_nightly(sandbox, tmp_path_factory) -> dict[str, list[tuple]]:
+    """The marts of one clean nightly into a fresh warehouse: what every recovery must end with."""
+    warehouse = tmp_path_factory.mktemp("clean") / "w.duckdb"
+    proc = _nightly(sandbox["schools_file"], sandbox["env"], warehouse)
+    out = proc.communicate(timeout=600)[0]
+    assert proc.returncode == 0, out[-4000:]
+    return _marts(warehouse)
+
+
+def test_nightly_killed_in_every_phase_recovers_with_nothing_left_running(
+    sandbox: dict, server: SandboxServer, clean_nightly: dict, tmp_path: Path
+) -> None:
+    from ingestion.runlock import alive
+
+    schools_file, env = sandbox["schools_file"], sandbox["env"]
+    codes = sorted(s.code for s in sandbox["group"].schools)
+    warehouse = tmp_path / "wh" / "w.duckdb"
+    killed: dict[str, str] = {}  # phase -> run id
+
+    # 1. SIGKILL during ingestion (the second school's registers are held at the sandbox)
+    plan = GatedPlan(school=codes[1], dataset=REGISTERS)
+    server.faults = plan
+    proc = _nightly(schools_file, env, warehouse)
+    _wait_until(plan.held.is_set, proc, "ingestion")
+    killed["ingestion"] = _lock_record(warehouse)["run_id"]
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    plan.gate.set()
+    server.faults = FaultPlan()
+
+    # 2. rerun at once; Ctrl-C (SIGINT) during validation: exit 130, logged as aborted
+    proc = _nightly(schools_file, env, warehouse)
+    _wait_until(lambda: _in_phase(warehouse, "validation"), proc, "validation")
+    killed["validation"] = _lock_record(warehouse)["run_id"]
+    os.kill(proc.pid, signal.SIGINT)
+    out = _finish(proc)
+    assert proc.returncode == 130, out[-4000:]
+    assert "ended without finishing" in out and "Aborted" in out and "validation" in out
+
+    # 3. rerun at once; SIGKILL once dbt build is running nodes: the dbt process survives its parent
+    log = warehouse.parent / "dbt" / "logs" / "dbt.log"
+    offset = log.stat().st_size if log.exists() else 0
+    proc = _nightly(schools_file, env, warehouse)
+    _wait_until(lambda: _in_phase(warehouse, "build", child=True) and _dbt_log_has_started_a_node(warehouse, offset),
+                proc, "dbt build", timeout=300)
+    record = _lock_record(warehouse)
+    killed["build"] = record["run_id"]
+    orphan_pid, orphan_start, _ = record["children"][0]
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    assert alive(orphan_pid, orphan_start)  # the situation to recover from: dbt still writing the warehouse
+
+    # 4. rerun at once: stops the leftover dbt, then SIGTERM during docs: exit 143, its dbt docs stopped too
+    proc = _nightly(schools_file, env, warehouse)
+    _wait_until(lambda: _in_phase(warehouse, "docs", child=True), proc, "docs", timeout=600)
+    record = _lock_record(warehouse)
+    killed["docs"] = record["run_id"]
+    docs_pid, docs_start, _ = record["children"][0]
+    os.kill(proc.pid, signal.SIGTERM)
+    out = _finish(proc)
+    assert proc.returncode == 143, out[-4000:]
+    assert f"left dbt build running (pid {orphan_pid})" in out
+    assert not alive(orphan_pid, orphan_start) and not alive(docs_pid, docs_start)
+    assert _lock_record(warehouse) == {}  # cleaned up: the next run finds nothing stale
+
+    # 5. rerun at once: a normal, complete run
+    proc = _nightly(schools_file, env, warehouse)
+    out = _finish(proc)
+    assert proc.returncode == 0, out[-4000:]
+    assert "ended without finishing" not in out
+    assert _marts(warehouse) == clean_nightly
+
+    # the run log has every run: each interrupted one as aborted, per school, naming its phase
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for phase, run_id in killed.items():
+            rows = con.execute("select school_code, error from ops.run_log where run_id = ? and outcome = 'aborted'",
+                               [run_id]).fetchall()
+            assert sorted(code for code, _ in rows) == codes, (phase, rows)
+            label = {"build": "dbt build", "docs": "dbt docs generate"}.get(phase, phase)
+            assert all(f"during {label}" in error for _, error in rows), (phase, rows)
+        last = con.execute("select school_code, outcome from ops.run_log where dataset = '*' and finished_at = "
+                           "(select max(finished_at) from ops.run_log)").fetchall()
+    assert sorted(last) == [(c, "ok") for c in codes]

@@ -31,8 +31,9 @@ def _gov_code(school, mark: dict) -> str | None:
     """The DfE code of a mark: "/" present, "L" etc. for present codes, the government code for absences."""
     if "Code" not in mark:
         return "/" if mark["Registered"] == "1" else None
-    if mark["Registered"] == "1":
-        return {str(c["id"]): c["code"] for c in school.present_codes()}[mark["Code"]]
+    present = {str(c["id"]): c["governmentCode"] or "/" for c in school.present_codes()}
+    if mark["Code"] in present:  # the list the id belongs to decides, not Registered
+        return present[mark["Code"]]
     return {str(c["id"]): c["governmentCode"] for c in school.absence_codes()}[mark["Code"]]
 
 

@@ -1,17 +1,51 @@
 {#-
   Per-school map from iSAMS register codes to DfE codes. One row per school x code list x iSAMS code id.
-  Priority: a row of seed isams_code_map > the REST code list > nothing (unmapped, but listed when the code
-  is used in registers so that the data test can name it).
-  - REST absence codes map to their governmentCode.
-  - REST present codes have no government code: a present code whose letter is itself a DfE attendance code
-    (present or approved educational activity, e.g. 'L') maps to it; any other needs a seed row.
+  Resolution order (first that applies) - a school's own letter is NEVER read as a DfE letter:
+    1. the governmentCode of the code in the school's REST list (absence and present codes alike);
+    2. the school's row of seed isams_code_map;
+    3. a code in the school's REST *present* list with no government code: present ('assumed_present';
+       attendance_sessions uses '/' in the morning and '\' in the afternoon), listed once per code in
+       monitoring_register_codes;
+    4. nothing: unmapped ('none'), also listed when the code is used in registers but is in no list, so that
+       the data test assert_every_register_code_is_mapped can name it.
+  Which list a mark's code id belongs to is decided in stg_isams__registration_statuses.
 -#}
-with dfe_attendance_letters as (
-    select distinct dfe_code from {{ ref('dfe_attendance_codes') }} where is_attendance
+with dfe_letters as (
+    select distinct dfe_code from {{ ref('dfe_attendance_codes') }}
 ),
 
-dfe_letters as (
-    select distinct dfe_code from {{ ref('dfe_attendance_codes') }}
+rest_codes as (
+    select
+        school_code,
+        'absence' as code_list,
+        code_id as isams_code_id,
+        code as isams_code,
+        name as isams_code_name,
+        nullif(trim(government_code), '') as government_code
+    from {{ ref('stg_isams__absence_codes') }}
+    union all
+    select
+        school_code,
+        'present' as code_list,
+        code_id as isams_code_id,
+        code as isams_code,
+        name as isams_code_name,
+        nullif(trim(government_code), '') as government_code
+    from {{ ref('stg_isams__present_codes') }}
+),
+
+rest_government as (
+    select
+        school_code,
+        code_list,
+        isams_code_id,
+        isams_code,
+        isams_code_name,
+        government_code as dfe_code,
+        'rest_government_code' as mapping_source,
+        1 as priority
+    from rest_codes
+    where government_code is not null
 ),
 
 seed_rows as (
@@ -23,35 +57,22 @@ seed_rows as (
         cast(null as {{ dbt.type_string() }}) as isams_code_name,
         nullif(trim(dfe_code), '') as dfe_code,
         'seed' as mapping_source,
-        1 as priority
+        2 as priority
     from {{ ref('isams_code_map') }}
 ),
 
-rest_absence as (
+rest_without_government as (
     select
         school_code,
-        'absence' as code_list,
-        code_id as isams_code_id,
-        code as isams_code,
-        name as isams_code_name,
-        nullif(trim(government_code), '') as dfe_code,
-        'rest_government_code' as mapping_source,
-        2 as priority
-    from {{ ref('stg_isams__absence_codes') }}
-),
-
-rest_present as (
-    select
-        p.school_code,
-        'present' as code_list,
-        p.code_id as isams_code_id,
-        p.code as isams_code,
-        p.name as isams_code_name,
-        d.dfe_code,
-        'rest_present_letter' as mapping_source,
-        2 as priority
-    from {{ ref('stg_isams__present_codes') }} as p
-    left join dfe_attendance_letters as d on d.dfe_code = trim(p.code)
+        code_list,
+        isams_code_id,
+        isams_code,
+        isams_code_name,
+        case when code_list = 'present' then '/' end as dfe_code,
+        case when code_list = 'present' then 'assumed_present' else 'none' end as mapping_source,
+        3 as priority
+    from rest_codes
+    where government_code is null
 ),
 
 used_codes as (
@@ -74,16 +95,16 @@ unknown_codes as (
         cast(null as {{ dbt.type_string() }}) as isams_code_name,
         cast(null as {{ dbt.type_string() }}) as dfe_code,
         'none' as mapping_source,
-        3 as priority
+        4 as priority
     from used_codes
 ),
 
 candidates as (
+    select * from rest_government
+    union all
     select * from seed_rows
     union all
-    select * from rest_absence
-    union all
-    select * from rest_present
+    select * from rest_without_government
     union all
     select * from unknown_codes
 ),
@@ -92,16 +113,9 @@ ranked as (
     select
         candidates.*,
         row_number() over (
-            partition by school_code, code_list, isams_code_id order by priority
+            partition by school_code, code_list, isams_code_id order by priority, dfe_code
         ) as candidate_rank
     from candidates
-),
-
--- REST names are kept when a seed row overrides the mapping.
-rest_names as (
-    select school_code, code_list, isams_code_id, isams_code, isams_code_name
-    from ranked
-    where priority = 2
 )
 
 select
@@ -109,14 +123,15 @@ select
     r.school_code,
     r.code_list,
     r.isams_code_id,
-    coalesce(r.isams_code, n.isams_code) as isams_code,
-    coalesce(r.isams_code_name, n.isams_code_name) as isams_code_name,
+    -- the school's own letters and name come from its REST list when it has one
+    coalesce(n.isams_code, r.isams_code) as isams_code,
+    coalesce(n.isams_code_name, r.isams_code_name) as isams_code_name,
     r.dfe_code,
     r.mapping_source,
     r.dfe_code is not null and d.dfe_code is not null as is_mapped,
     cast(coalesce(u.register_marks, 0) as bigint) as register_marks
 from ranked as r
-left join rest_names as n
+left join rest_codes as n
     on n.school_code = r.school_code and n.code_list = r.code_list and n.isams_code_id = r.isams_code_id
 left join dfe_letters as d on d.dfe_code = r.dfe_code
 left join used_codes as u

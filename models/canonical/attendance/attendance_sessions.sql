@@ -1,7 +1,9 @@
 {#-
   One row per pupil x school x date x session with a register taken, up to as_of_date().
   - A mark registered without a code is present: '/' in the morning, '\' in the afternoon.
-  - A coded mark maps through attendance_code_map (per school, per code list) to a DfE code, and the DfE
+  - A coded mark maps through attendance_code_map (per school, per code list; resolution order there: REST
+    governmentCode > seed row > a present-list code without government code is assumed present, '/' AM or
+    '\' PM; never the school's letter read as a DfE letter) to a DfE code, and the DfE
     code's meaning is the row of dfe_attendance_codes whose validity window contains the session date
     (J before 19 Aug 2024 is approved educational activity; J1 from then on is authorised absence).
   - A code that maps to nothing, or to a DfE code not in force on that date, is category 'unmapped':
@@ -50,7 +52,8 @@ coded as (
             else c.isams_code
         end as isams_code,
         case
-            when m.isams_code_id is null then case when m.session = 'AM' then '/' else '\' end
+            when m.isams_code_id is null or c.mapping_source = 'assumed_present'
+                then case when m.session = 'AM' then '/' else '\' end
             else c.dfe_code
         end as mapped_dfe_code,
         case when m.isams_code_id is null then 'registered_without_code' else coalesce(c.mapping_source, 'none') end

@@ -3,30 +3,32 @@
   dims. Cohort attributes are those of the enrolment on the session date; term and half term are the
   school's own. Unmapped codes are kept (category 'unmapped', attendance_code_key of '(unmapped)') and
   count in no rate.
+  Strings are cast to plain `varchar` (not dbt.type_string(), which is `text` on PostgreSQL): the contract
+  declares `varchar`, and an incremental run on PostgreSQL compares the new rows' types with the table's.
   Incremental (config in _core.yml), like attendance_sessions: an incremental run deletes and rebuilds only
   the look-back window (session_date >= attendance_lookback_start()); the rest needs --full-refresh.
 -#}
 select
-    cast(s.attendance_session_key as {{ dbt.type_string() }}) as attendance_session_key,
-    cast(s.pupil_key as {{ dbt.type_string() }}) as pupil_key,
-    cast({{ surrogate_key(['s.school_code']) }} as {{ dbt.type_string() }}) as school_key,
-    cast(s.school_code as {{ dbt.type_string() }}) as school_code,
-    cast(s.enrolment_key as {{ dbt.type_string() }}) as enrolment_key,
+    cast(s.attendance_session_key as varchar) as attendance_session_key,
+    cast(s.pupil_key as varchar) as pupil_key,
+    cast({{ surrogate_key(['s.school_code']) }} as varchar) as school_key,
+    cast(s.school_code as varchar) as school_code,
+    cast(s.enrolment_key as varchar) as enrolment_key,
     cast(s.session_date as date) as session_date,
-    cast(s.session as {{ dbt.type_string() }}) as session,
-    cast(s.academic_year as {{ dbt.type_string() }}) as academic_year,
-    cast(s.term_name as {{ dbt.type_string() }}) as term,
-    cast(s.half_term as {{ dbt.type_string() }}) as half_term,
+    cast(s.session as varchar) as session,
+    cast(s.academic_year as varchar) as academic_year,
+    cast(s.term_name as varchar) as term,
+    cast(s.half_term as varchar) as half_term,
     cast(
         case
             when s.dfe_code is null then {{ surrogate_key(["'(unmapped)'", "'(none)'"]) }}
             else {{ surrogate_key(['s.dfe_code', 's.code_set']) }}
-        end as {{ dbt.type_string() }}
+        end as varchar
     ) as attendance_code_key,
     cast(s.isams_code_id as integer) as isams_code_id,
-    cast(s.isams_code as {{ dbt.type_string() }}) as isams_code,
-    cast(s.dfe_code as {{ dbt.type_string() }}) as dfe_code,
-    cast(s.category as {{ dbt.type_string() }}) as category,
+    cast(s.isams_code as varchar) as isams_code,
+    cast(s.dfe_code as varchar) as dfe_code,
+    cast(s.category as varchar) as category,
     s.is_code_mapped,
     s.is_possible_session,
     s.is_attendance,
@@ -34,12 +36,12 @@ select
     s.is_late,
     s.counts_as_late,
     cast(s.nc_year as integer) as nc_year,
-    cast(s.year_group as {{ dbt.type_string() }}) as year_group,
-    cast(s.form_code as {{ dbt.type_string() }}) as form_code,
-    cast(s.academic_house as {{ dbt.type_string() }}) as academic_house,
-    cast(s.boarding_house as {{ dbt.type_string() }}) as boarding_house,
+    cast(s.year_group as varchar) as year_group,
+    cast(s.form_code as varchar) as form_code,
+    cast(s.academic_house as varchar) as academic_house,
+    cast(s.boarding_house as varchar) as boarding_house,
     s.is_boarder,
-    cast(s.gender as {{ dbt.type_string() }}) as gender
+    cast(s.gender as varchar) as gender
 from {{ ref('attendance_sessions') }} as s
 {%- if is_incremental() %}
 -- the look-back window only: the pre-hook has deleted it from {{ this }}

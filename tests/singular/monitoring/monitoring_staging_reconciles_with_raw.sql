@@ -1,4 +1,4 @@
-{{ config(severity='error', store_failures=true, tags=['monitoring', 'data_manager']) }}
+{{ config(severity='warn', store_failures=true, tags=['monitoring', 'data_manager']) }}
 {#- One row per school x dataset whose staging rows differ from raw current rows minus quarantined rows. -#}
 select
     school_code,
