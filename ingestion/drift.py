@@ -10,6 +10,19 @@ Nothing is lost whatever drifts: a new field lands as a new column (dlt evolves 
 lands as null, and a value whose kind changed from scalar to object/list is kept as its JSON text in the
 original column (see ``ingestion.isams.source``), so staging's column types never change under it.
 
+**Values drift too.** Every iSAMS leaf is a string, so the JSON kind rarely changes; what changes is what
+the strings hold. Each non-blank string is classed as ``integer``, ``date``, ``flag`` (true/false/yes/no) or
+``text``, and the classes a field has always had are kept in ``ops.schema_fields.value_types``. A field whose
+values were always numbers, dates or flags and now include another class (NCYear ``"Year 10"`` where it was
+``"10"``) is a ``changed_values`` event, with up to three example **record ids** (never the values: they may
+be personal); ``value_drift_since_run`` stays set until the field's values parse again, and ``schoolwh
+status`` counts such fields per school. Value classes and examples travel with the JSON kinds in the same
+:data:`Shapes` sets, as ``value:<class>`` and ``example:<class>:<record id>`` tokens (:func:`shape_label`
+ignores them).
+
+A scalar field that becomes an object or a list (or back) is one ``changed_type`` event of that field; the
+sub-fields that appear or vanish with it are part of that change, not new or missing fields of their own.
+
 Field names are warehouse column names (dlt snake_case); ``a__b`` is field ``b`` of object ``a`` (dlt's
 own column name for it) and ``a[].b`` is field ``b`` of the items of list ``a`` (the nested table
 ``<dataset>__a``). ``school_code`` is ours, not the API's, and is never observed.
@@ -17,6 +30,7 @@ own column name for it) and ``a[].b`` is field ``b`` of the items of list ``a`` 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,8 +42,13 @@ from rich.table import Table
 from ingestion.warehouse import Connection, Warehouse, as_warehouse
 
 Shapes = dict[str, set[str]]  # field -> kinds of its non-null values (empty: only nulls seen)
-DriftKind = Literal["new_field", "missing_field", "changed_type"]
+DriftKind = Literal["new_field", "missing_field", "changed_type", "changed_values"]
 NULL_SHAPE = "null"
+VALUE = "value:"  # token prefix: a class of the field's string values (integer, date, flag, text)
+EXAMPLE = "example:"  # token prefix: example:<class>:<record id>
+MAX_EXAMPLES = 3  # example record ids kept per field and value class
+TYPED_CLASSES = frozenset({"integer", "date", "flag"})
+RECORD_ID_KEYS = ("@Id", "Id", "id", "@PersonId", "person_id")  # the record's own id, as sent or as dlt names it
 OWN_COLUMNS = frozenset({"school_code"})  # added by the source, not sent by iSAMS
 
 DDL = """
@@ -44,12 +63,14 @@ create table if not exists ops.schema_fields (
     missing_since_run varchar,         -- set when a complete fetch no longer had it; null while sent
     primary key (school_code, dataset, field)
 );
+alter table ops.schema_fields add column if not exists value_types varchar;  -- e.g. 'integer'; 'date|text'
+alter table ops.schema_fields add column if not exists value_drift_since_run varchar;  -- values stopped parsing
 create table if not exists ops.schema_drift (
     run_id varchar not null,
     detected_at timestamp not null,
     school_code varchar not null,
     dataset varchar not null,
-    kind varchar not null,             -- 'new_field' | 'missing_field' | 'changed_type'
+    kind varchar not null,             -- 'new_field' | 'missing_field' | 'changed_type' | 'changed_values'
     field varchar not null,
     detail varchar
 );
@@ -73,7 +94,44 @@ def kind_of(value: Any) -> str | None:
     return type(value).__name__
 
 
-def _walk(record: Mapping[str, Any], naming: Any, prefix: str, out: Shapes) -> None:
+_INTEGER = re.compile(r"[-+]?[0-9]+\Z")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?\Z")
+_FLAGS = frozenset({"true", "false", "yes", "no"})
+
+
+def value_class(text: str) -> str | None:
+    """What a string holds: 'integer', 'date' (ISO, a real day), 'flag', 'text'; None when blank."""
+    value = text.strip()
+    if not value:
+        return None
+    if _INTEGER.match(value):
+        return "integer"
+    if _DATE.match(value):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return "text"
+        return "date"
+    return "flag" if value.lower() in _FLAGS else "text"
+
+
+def _add_value(kinds: set[str], cls: str, record_id: str | None) -> None:
+    kinds.add(VALUE + cls)
+    if record_id is not None:
+        prefix = f"{EXAMPLE}{cls}:"
+        if sum(1 for k in kinds if k.startswith(prefix)) < MAX_EXAMPLES:
+            kinds.add(prefix + record_id)
+
+
+def _record_id(record: Mapping[str, Any]) -> str | None:
+    for key in RECORD_ID_KEYS:
+        value = record.get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool):
+            return str(value)
+    return None
+
+
+def _walk(record: Mapping[str, Any], naming: Any, prefix: str, out: Shapes, record_id: str | None) -> None:
     for key, value in record.items():
         name = naming(key)
         if name in OWN_COLUMNS:
@@ -83,23 +141,60 @@ def _walk(record: Mapping[str, Any], naming: Any, prefix: str, out: Shapes) -> N
         kind = kind_of(value)
         if kind is not None:
             kinds.add(kind)
-        if kind == "object":
-            _walk(value, naming, path + "__", out)
+        if kind == "string":
+            cls = value_class(value)
+            if cls is not None:
+                _add_value(kinds, cls, record_id)
+        elif kind == "object":
+            _walk(value, naming, path + "__", out, record_id)
         elif kind == "list":
             for item in value:
                 if isinstance(item, dict):
-                    _walk(item, naming, path + "[].", out)
+                    _walk(item, naming, path + "[].", out, record_id)
 
 
 def record_shapes(records: Iterable[Mapping[str, Any]], naming: Any = str) -> Shapes:
-    """Union of the fields and value kinds of ``records`` (nested objects and list items included).
+    """Union of the fields and value kinds of ``records`` (nested objects and list items included), with the
+    classes of their string values and a few example record ids per class (see the module docstring).
 
     ``naming`` maps a source key to its column name (the source passes dlt's naming convention).
     """
     out: Shapes = {}
     for record in records:
-        _walk(record, naming, "", out)
+        _walk(record, naming, "", out, _record_id(record))
     return out
+
+
+def column_value_tokens(table: Any, column: str, id_column: str = "id") -> set[str]:
+    """The value classes (and example ids) of one all-string Arrow column, vectorised for the register
+    tables: integer, date (ISO shape), flag, text, like :func:`value_class` (dates are not checked day by day)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = table.column(column)
+    if values.null_count == len(values) or not pa.types.is_string(values.type):
+        return set()
+    text = pc.utf8_trim_whitespace(values)
+    patterns = {
+        "integer": r"^[-+]?[0-9]+$",
+        "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$",
+        "flag": r"^(?i)(true|false|yes|no)$",
+    }
+    blank = pc.fill_null(pc.equal(text, ""), True)
+    left = pc.invert(blank)
+    ids = table.column(id_column) if id_column in table.column_names else None
+    tokens: set[str] = set()
+    for cls, pattern in (*patterns.items(), ("text", None)):
+        hit = left if pattern is None else pc.and_(left, pc.fill_null(pc.match_substring_regex(text, pattern), False))
+        if not pc.any(hit).as_py():
+            continue
+        tokens.add(VALUE + cls)
+        if ids is not None:
+            for record_id in pc.filter(ids, hit).slice(0, MAX_EXAMPLES).to_pylist():
+                if record_id is not None:
+                    tokens.add(f"{EXAMPLE}{cls}:{record_id}")
+        left = pc.and_(left, pc.invert(hit))
+    return tokens
 
 
 def merge_shapes(into: Shapes, more: Mapping[str, Iterable[str]]) -> Shapes:
@@ -108,8 +203,23 @@ def merge_shapes(into: Shapes, more: Mapping[str, Iterable[str]]) -> Shapes:
     return into
 
 
+def _is_kind(token: str) -> bool:
+    return not token.startswith((VALUE, EXAMPLE))
+
+
 def shape_label(kinds: Iterable[str]) -> str:
-    return "|".join(sorted(set(kinds))) or NULL_SHAPE
+    """The JSON kinds of a field as stored ('object|string'); value classes and examples are not part of it."""
+    return "|".join(sorted({k for k in kinds if _is_kind(k)})) or NULL_SHAPE
+
+
+def value_classes(kinds: Iterable[str]) -> set[str]:
+    return {k[len(VALUE):] for k in kinds if k.startswith(VALUE)}
+
+
+def value_examples(kinds: Iterable[str], classes: Iterable[str]) -> list[str]:
+    """Example record ids of the given value classes (at most MAX_EXAMPLES, sorted)."""
+    wanted = tuple(f"{EXAMPLE}{c}:" for c in classes)
+    return sorted({k.split(":", 2)[2] for k in kinds if k.startswith(wanted)})[:MAX_EXAMPLES]
 
 
 @dataclass(frozen=True)
@@ -150,7 +260,7 @@ class DriftEvent:
 
 
 _LABELS = {"new_field": "[green]new field[/]", "missing_field": "[yellow]missing field[/]",
-           "changed_type": "[red]changed type[/]"}
+           "changed_type": "[red]changed type[/]", "changed_values": "[red]values stopped parsing[/]"}
 
 
 @dataclass
@@ -169,7 +279,7 @@ class DriftReport:
     def summary(self) -> str:
         if self.ok:
             return "no schema drift"
-        counts = {k: len(self.of_kind(k)) for k in ("new_field", "missing_field", "changed_type")}
+        counts = {k: len(self.of_kind(k)) for k in ("new_field", "missing_field", "changed_type", "changed_values")}
         return "schema drift: " + ", ".join(f"{n} {k.replace('_', ' ')}(s)" for k, n in counts.items() if n)
 
     def table(self) -> Table:
@@ -187,19 +297,52 @@ class _Known:
     shape: str
     last_seen_run: str
     missing_since_run: str | None
+    value_types: str | None = None  # value classes the field has had, '|'-joined; None = not known yet
+    value_drift_since_run: str | None = None
+
+
+def _established(known: _Known | None) -> set[str]:
+    """The typed value classes a field has always had (empty when it holds text, or nothing is known)."""
+    classes = set((known.value_types or "").split("|")) - {""} if known else set()
+    return classes if classes and classes <= TYPED_CLASSES else set()
+
+
+def _new_value_classes(kinds: Iterable[str], known: _Known | None) -> set[str]:
+    established = _established(known)
+    return value_classes(kinds) - established if established else set()
+
+
+def _under(name: str, parent: str) -> bool:
+    return name.startswith((parent + "__", parent + "[]."))
 
 
 def _compare(obs: DatasetFields, known: dict[str, _Known]) -> Iterator[DriftEvent]:
     seen = {name: shape_label(kinds) for name, kinds in obs.fields.items()}
+    changed = {name for name, shape in seen.items() if name in known
+               and NULL_SHAPE not in (known[name].shape, shape) and known[name].shape != shape}
     for name, shape in sorted(seen.items()):
         before = known.get(name)
+        if any(_under(name, parent) for parent in changed):
+            continue  # a sub-field of a field that changed shape: part of that change
         if before is None:
             yield DriftEvent(obs.school, obs.dataset, "new_field", name, f"first sent as {shape}; landed as a new column")
-        elif NULL_SHAPE not in (before.shape, shape) and before.shape != shape:
+        elif name in changed:
+            parts = sorted(n for n in set(seen) | set(known) if _under(n, name))
+            inner = f" (with {', '.join(parts)})" if parts else ""
             yield DriftEvent(obs.school, obs.dataset, "changed_type", name,
-                             f"was {before.shape}, now {shape}; kept (non-scalar values as JSON text)")
+                             f"was {before.shape}, now {shape}{inner}; kept (non-scalar values as JSON text)")
+        else:
+            new = _new_value_classes(obs.fields[name], before)
+            if new and before is not None and before.value_drift_since_run is None:
+                examples = value_examples(obs.fields[name], new)
+                shown = f", e.g. record(s) {', '.join(examples)}" if examples else ""
+                yield DriftEvent(obs.school, obs.dataset, "changed_values", name,
+                                 f"values were always {before.value_types}, now also {'|'.join(sorted(new))}{shown}; "
+                                 "those do not parse (null in staging, see monitoring_cast_failures)")
     if obs.complete:
         for name in sorted(set(known) - set(seen)):
+            if any(_under(name, parent) for parent in changed):
+                continue
             if known[name].missing_since_run is None:
                 yield DriftEvent(obs.school, obs.dataset, "missing_field", name,
                                  f"not sent (last seen in run {known[name].last_seen_run}); lands as null")
@@ -207,23 +350,35 @@ def _compare(obs: DatasetFields, known: dict[str, _Known]) -> Iterator[DriftEven
 
 def _known(con: Connection, school: str, dataset: str) -> dict[str, _Known]:
     rows = con.execute(
-        "select field, shape, last_seen_run, missing_since_run from ops.schema_fields "
-        "where school_code = ? and dataset = ?", [school, dataset],
+        "select field, shape, last_seen_run, missing_since_run, value_types, value_drift_since_run "
+        "from ops.schema_fields where school_code = ? and dataset = ?", [school, dataset],
     ).fetchall()
-    return {f: _Known(s, last, missing) for f, s, last, missing in rows}
+    return {f: _Known(s, last, missing, types, since) for f, s, last, missing, types, since in rows}
 
 
 def _store(con: Connection, obs: DatasetFields, known: dict[str, _Known], run_id: str) -> None:
     rows = []
     for name, kinds in obs.fields.items():
+        before = known.get(name)
         shape = shape_label(kinds)
-        if shape == NULL_SHAPE and name in known:
-            shape = known[name].shape  # a null says nothing about the kind: keep what we knew
-        rows.append((obs.school, obs.dataset, name, shape, run_id, run_id, None))
+        if shape == NULL_SHAPE and before is not None:
+            shape = before.shape  # a null says nothing about the kind: keep what we knew
+        classes = value_classes(kinds)
+        if _new_value_classes(kinds, before):
+            # values stopped parsing: keep the type the field always had, and since when it has drifted
+            types = before.value_types if before else None
+            since = (before.value_drift_since_run if before else None) or run_id
+        else:
+            types = "|".join(sorted(classes | set(((before.value_types if before else None) or "").split("|")) - {""})) \
+                or None
+            since = None if classes else (before.value_drift_since_run if before else None)
+        rows.append((obs.school, obs.dataset, name, shape, run_id, run_id, None, types, since))
     con.executemany(
-        "insert into ops.schema_fields values (?, ?, ?, ?, ?, ?, ?) on conflict (school_code, dataset, field) "
-        "do update set "
-        "shape = excluded.shape, last_seen_run = excluded.last_seen_run, missing_since_run = null",
+        "insert into ops.schema_fields (school_code, dataset, field, shape, first_seen_run, last_seen_run, "
+        "missing_since_run, value_types, value_drift_since_run) values (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "on conflict (school_code, dataset, field) do update set "
+        "shape = excluded.shape, last_seen_run = excluded.last_seen_run, missing_since_run = null, "
+        "value_types = excluded.value_types, value_drift_since_run = excluded.value_drift_since_run",
         rows,
     )
     if obs.complete:
@@ -240,7 +395,8 @@ def record_drift(warehouse: Warehouse | Path, run_id: str, observations: Iterabl
     """Compare this run's fields with what each school sent before; persist both; return the changes.
 
     A missing field is reported once, when it first goes missing; it is reported as nothing again until it
-    comes back and goes again. Observations without fields (nothing fetched) are ignored.
+    comes back and goes again. Values that stop parsing are reported the same way: once, when they start
+    (``value_drift_since_run`` keeps the state until they parse again). Observations without fields (nothing fetched) are ignored.
     """
     report = DriftReport(run_id)
     now = datetime.now()
@@ -261,3 +417,11 @@ def record_drift(warehouse: Warehouse | Path, run_id: str, observations: Iterabl
                 [(run_id, now, e.school, e.dataset, e.kind, e.field, e.detail) for e in report.events],
             )
     return report
+
+
+def value_drift_per_school(con: Connection) -> dict[str, int]:
+    """Fields per school whose values currently do not parse as the type they always had (for ``status``)."""
+    if "value_drift_since_run" not in con.columns("ops", "schema_fields"):
+        return {}
+    return dict(con.execute("select school_code, count(*) from ops.schema_fields "
+                            "where value_drift_since_run is not null group by 1").fetchall())

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ingestion import buildlog
+from ingestion.drift import value_drift_per_school
 from ingestion.warehouse import Warehouse, as_warehouse
 
 DDL = """
@@ -136,6 +137,7 @@ class SchoolHealth:
     warned_tests: tuple[str, ...] = ()  # warn-severity tests of the last build whose stored failures name it
     build_failed: tuple[str, ...] = ()  # failed nodes of the last build that name no school: every school
     built_since_load: bool = False  # a build finished after this school's last load
+    drifting_fields: int = 0  # fields whose values stopped parsing as their usual type (ingestion/drift.py)
 
     @property
     def failing_tests(self) -> int:
@@ -162,6 +164,8 @@ class SchoolHealth:
             out.append(f"no registers for {self.school_days_without_registers} school days")
         if self.quarantined_records:
             out.append(f"{self.quarantined_records} record(s) quarantined")
+        if self.drifting_fields:
+            out.append(f"value drift: {self.drifting_fields} field(s) whose values stopped parsing")
         out += [f"warning: {_short(n)}" for n in self.warned_tests]
         return out
 
@@ -173,7 +177,7 @@ class SchoolHealth:
         if not self.healthy or self.build_failed or self.failed_tests:
             return "failing"
         if (not self.built_since_load or self.is_register_stale or self.quarantined_records
-                or self.warned_tests):
+                or self.warned_tests or self.drifting_fields):
             return "attention"
         return "ok"
 
@@ -210,6 +214,7 @@ def health(warehouse: Warehouse | Path) -> list[SchoolHealth]:
                                      "bool_or(is_register_stale) from monitoring.monitoring_school_freshness "
                                      "group by 1")
         build = buildlog.last_build(con)
+        drifting = value_drift_per_school(con)
     return [
         SchoolHealth(
             code, run_at, ok_at, failing, (latest.get(code) or (None,))[0],
@@ -220,6 +225,7 @@ def health(warehouse: Warehouse | Path) -> list[SchoolHealth]:
             warned_tests=build.warned_by_school.get(code, ()) if build else (),
             build_failed=build.failed_everywhere if build else (),
             built_since_load=build is not None and (run_at is None or build.finished_at >= run_at),
+            drifting_fields=drifting.get(code, 0),
         )
         for code, run_at, ok_at, failing in rows
     ]

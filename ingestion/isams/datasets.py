@@ -73,11 +73,17 @@ class RestDataset:
     path: str  # URL path under the school's base URL
     wrapper: str  # the key holding the list in each page
     primary_key: str
+    optional: bool = False  # True: a school whose iSAMS does not serve it (403/404) just has none; not a failure
 
 
 REST_DATASETS: tuple[RestDataset, ...] = (
     RestDataset("absence_codes", "/api/registration/absencecodes", "absenceCodes", "id"),
     RestDataset("present_codes", "/api/registration/presentcodes", "presentCodes", "id"),
+    # Former pupils (leavers) with their attributes as they left. Inferred: the reference lists REST
+    # `/api/alumni` [alumni] and student fields such as leavingDate, yearGroup, formGroup, boardingStatus, but
+    # no sample of an alumni item; the fields are taken to be the Student ones. The Batch API has no leavers
+    # method (Pupil_GetCurrentPupils is current pupils only), so a Batch-only school has no leavers' attributes.
+    RestDataset("former_pupils", "/api/alumni", "alumni", "id", optional=True),
 )
 
 REST_TERMS = RestDataset("rest_terms", "/api/school/terms", "terms", "id")

@@ -36,7 +36,7 @@ from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.extract.source import DltSource
 
 from ingestion.config import SchoolConfig
-from ingestion.drift import Shapes, kind_of, merge_shapes, record_shapes
+from ingestion.drift import Shapes, column_value_tokens, kind_of, merge_shapes, record_shapes
 from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
 from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
 from ingestion.isams.quirks import flatten, items
@@ -155,7 +155,7 @@ def _column_kinds(table: pa.Table, odd: dict[str, dict[str, int]]) -> Shapes:
             continue
         others = odd.get(name, {})
         strings = table.num_rows - table.column(name).null_count - sum(others.values())
-        out[name] = set(others) | ({"string"} if strings > 0 else set())
+        out[name] = set(others) | ({"string"} | column_value_tokens(table, name) if strings > 0 else set())
     return out
 
 
@@ -321,8 +321,18 @@ def _registers_resource(
 
 
 def _rest_resource(ds: RestDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard) -> Any:
+    def fetch() -> list[dict]:
+        try:
+            return [_tag(r, school.code) for r in client.rest_list(ds)]
+        except IsamsError as exc:
+            if ds.optional and exc.status in (403, 404) and not isinstance(exc, IsamsAuthError):
+                log.warning("school %s: %s is not served by this iSAMS (HTTP %s); skipped", school.code, ds.name,
+                            exc.status)
+                return []
+            raise
+
     def rows() -> Iterator[list[dict]]:
-        records = guard.run("rest", ds.name, lambda: [_tag(r, school.code) for r in client.rest_list(ds)])
+        records = guard.run("rest", ds.name, fetch)
         if records is not None:
             records = _received(guard, ds.name, records)
         if records:

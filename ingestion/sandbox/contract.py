@@ -43,6 +43,9 @@ class SandboxSchool(Protocol):
     def rest_terms(self) -> list[dict[str, Any]]:
         """REST ``terms`` items: id, name, schoolYear, startDate, finishDate."""
 
+    def former_pupils(self) -> list[dict[str, Any]]:
+        """REST ``alumni`` items: leavers before today with their attributes as they left (Student fields)."""
+
 
 @dataclass
 class SchoolGroup:

@@ -473,6 +473,23 @@ class SyntheticSchool:
         return [{"id": i, "name": n, "schoolYear": y, "startDate": s.isoformat(), "finishDate": f.isoformat()}
                 for i, y, n, s, f in self._terms()]
 
+    def former_pupils(self) -> list[dict[str, Any]]:
+        """REST alumni: pupils who left before today (since the first academic year), as they were on leaving."""
+        out = []
+        for p in self.pupils:
+            if p.leave_date is None or p.leave_date >= self.today or p.leave_date < date(self.first_year, 9, 1):
+                continue
+            nc = p.nc_in(academic_year_of(p.leave_date))
+            boarder = p.boarder and nc >= 7
+            out.append({
+                "id": p.num_id, "schoolId": p.school_id, "gender": p.gender, "yearGroup": nc,
+                "formGroup": form_name(nc, p.letter), "academicHouse": self.academic_houses[p.house],
+                "boardingHouse": self.boarding_houses[p.idx % 3] if boarder else None,
+                "boardingStatus": "Boarder" if boarder else "Day", "enrolmentDate": p.enrol_date.isoformat(),
+                "leavingDate": p.leave_date.isoformat(),
+            })
+        return out
+
     # ----- Batch
     def current_pupils(self) -> list[Pupil]:
         return [p for p in self.pupils if p.on_roll(self.today)]

@@ -131,6 +131,7 @@ RULES: tuple[DatasetRules, ...] = (
     DatasetRules("absence_codes", "id", scd2=False, required=("code",), typed=True),
     DatasetRules("present_codes", "id", scd2=False, required=("code",), typed=True),
     DatasetRules("rest_terms", "id", scd2=False, typed=True),
+    DatasetRules("former_pupils", "id", scd2=False, required=("school_id",), typed=True),  # REST leavers
 )
 
 BY_DATASET: dict[str, DatasetRules] = {r.name: r for r in RULES}

@@ -24,12 +24,21 @@
 
 
 {#-
+  unknown_label() -> SQL string literal '(unknown)': THE one spelling of an unknown text attribute (year group,
+  form, house, gender) in every mart of models/marts/attendance (docs block `unknown_label`).
+-#}
+{% macro unknown_label() -%}
+    {{ return("'(unknown)'") }}
+{%- endmacro %}
+
+
+{#-
   attendance_cohort_types() -> list of (cohort_type, SQL expression over a row with the cohort attribute
   columns year_group, form_code, academic_house, boarding_house, gender). Shared by `cohort_attendance`
   and `punctuality`, so the two marts slice pupils the same way. A missing attribute is '(unknown)'.
 -#}
 {% macro attendance_cohort_types() -%}
-    {%- set unknown = "'(unknown)'" -%}
+    {%- set unknown = unknown_label() -%}
     {{ return([
         ('whole_school', "'all'"),
         ('year_group', "coalesce(year_group, " ~ unknown ~ ")"),

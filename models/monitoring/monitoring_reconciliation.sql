@@ -32,6 +32,7 @@
     ('registration_statuses', 'stg_isams__registration_statuses', 'id', false),
     ('absence_codes', 'stg_isams__absence_codes', 'id', false),
     ('present_codes', 'stg_isams__present_codes', 'id', false),
+    ('former_pupils', 'stg_isams__former_pupils', 'id', false),
     ('schools', 'stg_isams__schools', 'id', false),
 ] -%}
 {%- set run_log = source('ops', 'run_log') -%}
@@ -150,7 +151,8 @@ staging_counts as (
         cast(count(*) as bigint) as staging_current_rows
     from {{ ref(model) }}
     {%- if scd2 %}
-    where is_current_version
+    -- a stale version (the last good one standing in for a quarantined current row) is not a current raw row
+    where is_current_version and stale_since is null
     {%- endif %}
     group by school_code
     {%- if not loop.last %}

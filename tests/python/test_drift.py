@@ -14,8 +14,18 @@ import pytest
 
 from ingestion import config as cfg
 from ingestion.demo import write_sandbox_config
-from ingestion.drift import DatasetFields, observations_from, record_drift, record_shapes, shape_label
+from ingestion.drift import (
+    DatasetFields,
+    column_value_tokens,
+    observations_from,
+    record_drift,
+    record_shapes,
+    shape_label,
+    value_class,
+    value_drift_per_school,
+)
 from ingestion.nightly import pipelines_dir
+from ingestion.warehouse import as_warehouse
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
 
@@ -29,12 +39,83 @@ def test_record_shapes_unions_fields_and_kinds_and_skips_our_school_code() -> No
          "Address": {"Line1": "x", "Post": None}, "Roles": [{"Name": "Tutor", "school_code": "NHS"}]},
         {"Id": "2", "Form": {"Name": "7B"}, "Note": None},
     ]
-    assert record_shapes(records) == {
+    shapes = record_shapes(records)
+    assert {name: {k for k in kinds if ":" not in k} for name, kinds in shapes.items()} == {
         "Id": {"string"}, "Form": {"string", "object"}, "Form__Name": {"string"}, "Age": {"number"},
         "Boarder": {"boolean"}, "Address": {"object"}, "Address__Line1": {"string"}, "Address__Post": set(),
         "Roles": {"list"}, "Roles[].Name": {"string"}, "Note": set(),
     }
+    # string values are classed, with example record ids (the record's own @Id/Id, never a value)
+    assert shapes["Id"] == {"string", "value:integer", "example:integer:1", "example:integer:2"}
+    assert shapes["Form"] == {"string", "object", "value:text", "example:text:1"}
+    assert record_shapes([{"Form": "7A"}])["Form"] == {"string", "value:text"}  # no record id: no example
+    assert shape_label(shapes["Id"]) == "string"
     assert shape_label({"string", "object"}) == "object|string" and shape_label(set()) == "null"
+
+
+@pytest.mark.parametrize("text, cls", [
+    ("10", "integer"), (" -3 ", "integer"), ("Year 10", "text"), ("10.0", "text"), ("2025-09-01", "date"),
+    ("2025-09-01T08:40:00", "date"), ("2025-02-30", "text"), ("True", "flag"), ("no", "flag"), ("", None),
+    ("7A", "text"),
+])
+def test_value_class(text: str, cls: str | None) -> None:
+    assert value_class(text) == cls
+
+
+def test_column_value_tokens_matches_value_class_on_an_arrow_column() -> None:
+    import pyarrow as pa
+
+    table = pa.table({"id": ["1", "2", "3", "4", "5"], "code": ["12", None, " 7 ", "Year 10", ""],
+                      "at": ["2025-09-01T08:40:00", "2025-09-02", None, "x", "true"]})
+    assert column_value_tokens(table, "code") == {"value:integer", "example:integer:1", "example:integer:3",
+                                                  "value:text", "example:text:4"}
+    assert column_value_tokens(table, "at") == {"value:date", "example:date:1", "example:date:2", "value:text",
+                                                "example:text:4", "value:flag", "example:flag:5"}
+
+
+def _pupil_obs(nc_years: dict[str, str]) -> DatasetFields:
+    return DatasetFields("NHS", "pupils", record_shapes([{"@Id": i, "NCYear": v, "Forename": "Ann"}
+                                                         for i, v in nc_years.items()]))
+
+
+def test_values_that_stop_parsing_are_drift_with_record_ids_then_clear(tmp_path: Path) -> None:
+    wh = tmp_path / "wh.duckdb"
+    assert record_drift(wh, "r1", [_pupil_obs({"701": "10", "702": "9"})]).baselined == [("NHS", "pupils")]
+    assert record_drift(wh, "r2", [_pupil_obs({"701": "10", "702": "11"})]).ok
+    bad = record_drift(wh, "r3", [_pupil_obs({"701": "Year 10", "702": "Year 11", "703": "Year 9", "704": "Y8"})])
+    assert [(e.kind, e.field) for e in bad.events] == [("changed_values", "NCYear")]
+    (event,) = bad.events
+    assert "values were always integer, now also text" in event.detail
+    assert "e.g. record(s) 701, 702, 703" in event.detail  # ids only: at most three
+    assert "Year" not in event.detail and "Ann" not in event.detail  # never a value
+    assert bad.summary() == "schema drift: 1 changed values(s)"
+    assert bad.table().row_count == 1
+    with duckdb.connect(str(wh), read_only=True) as con:
+        assert con.execute("select value_types, value_drift_since_run from ops.schema_fields "
+                           "where field = 'NCYear'").fetchall() == [("integer", "r3")]
+    # still bad the next night: reported once (status keeps showing it), the established type is kept
+    assert record_drift(wh, "r4", [_pupil_obs({"701": "Year 10"})]).ok
+    with as_warehouse(wh).connect(read_only=True) as con:
+        assert value_drift_per_school(con) == {"NHS": 1}
+    # good values again: the drift clears by itself
+    assert record_drift(wh, "r5", [_pupil_obs({"701": "10"})]).ok
+    with as_warehouse(wh).connect(read_only=True) as con:
+        assert value_drift_per_school(con) == {}
+    # a field that holds text (names) is never value drift, whatever it holds
+    assert record_drift(wh, "r6", [DatasetFields("NHS", "pupils", record_shapes(
+        [{"@Id": "701", "NCYear": "10", "Forename": "123"}]))]).ok
+
+
+def test_a_string_that_becomes_an_object_is_one_type_change_not_new_fields(tmp_path: Path) -> None:
+    wh = tmp_path / "wh.duckdb"
+    record_drift(wh, "r1", [DatasetFields("NHS", "pupils", record_shapes([{"@Id": "1", "Form": "7A"}]))])
+    report = record_drift(wh, "r2", [DatasetFields("NHS", "pupils", record_shapes(
+        [{"@Id": "1", "Form": {"Name": "7A", "Room": "R1"}}]))])
+    assert [(e.kind, e.field) for e in report.events] == [("changed_type", "Form")]
+    assert "was string, now object (with Form__Name, Form__Room)" in report.events[0].detail
+    # and back: the sub-fields that vanish are part of the change too, not missing fields
+    back = record_drift(wh, "r3", [DatasetFields("NHS", "pupils", record_shapes([{"@Id": "1", "Form": "7B"}]))])
+    assert [(e.kind, e.field) for e in back.events] == [("changed_type", "Form")]
 
 
 def _obs(fields: dict[str, set[str]], dataset: str = "pupils", complete: bool = True) -> DatasetFields:
@@ -163,8 +244,8 @@ def test_a_drifting_school_is_reported_and_loses_nothing(drifting: dict) -> None
     # 3. Form turns from a string into an object: landed as JSON text in the same column
     _patch_pupils(school, lambda r: {**r, "Form": {"Name": r["Form"], "Room": "R1"}})
     result, report = _ingest(env, "run4")
-    assert [(e.kind, e.field) for e in report.events] == [
-        ("changed_type", "form"), ("new_field", "form__name"), ("new_field", "form__room")]
+    assert [(e.kind, e.field) for e in report.events] == [("changed_type", "form")]
+    assert "(with form__name, form__room)" in report.events[0].detail
     assert result.fetched["pupils"] == result.rows["pupils"] == len(pupils)
     forms = _active_pupils(env, "id, form")
     assert [(i, json.loads(f)) for i, f in forms] == sorted(
@@ -185,4 +266,4 @@ def test_a_drifting_school_is_reported_and_loses_nothing(drifting: dict) -> None
         assert con.execute("select count(*), count(distinct id) from raw_isams.registration_statuses "
                            f"where school_code = '{school.code}'").fetchall() == [(len(marks), len(marks))]
         kinds = con.execute("select kind, count(*) from ops.schema_drift group by 1 order by 1").fetchall()
-    assert kinds == [("changed_type", 1), ("missing_field", 1), ("new_field", 3)]
+    assert kinds == [("changed_type", 1), ("missing_field", 1), ("new_field", 1)]

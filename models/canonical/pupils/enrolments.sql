@@ -32,14 +32,18 @@ registers as (
 
 enrolments as (
     select
-        enrolment_key,
-        school_code,
-        pupil_key,
-        person_id,
+        x.enrolment_key,
+        x.school_code,
+        x.pupil_key,
+        x.person_id,
         count(*) as source_records,
-        max(case when record_source = 'batch' then 1 else 0 end) = 1 as has_known_attributes
-    from {{ ref('pupil_identity_xref') }}
-    group by enrolment_key, school_code, pupil_key, person_id
+        -- attributes from a Batch version, or (a leaver before our first load) from the leavers list
+        max(case when x.record_source = 'batch' or f.mis_pupil_id is not null then 1 else 0 end) = 1
+            as has_known_attributes
+    from {{ ref('pupil_identity_xref') }} as x
+    left join {{ ref('stg_isams__former_pupils') }} as f
+        on f.school_code = x.school_code and f.mis_pupil_id = x.mis_pupil_id and x.record_source = 'registers_only'
+    group by x.enrolment_key, x.school_code, x.pupil_key, x.person_id
 )
 
 select

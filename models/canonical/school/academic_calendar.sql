@@ -9,8 +9,11 @@
   - Half-term break: a run of >= 3 consecutive weekdays inside a term without registers (and any weekend
     inside it), before the school's last register date. Shorter runs (bank holidays, INSET, closures) are 'no_registers' days.
   - Half terms (HT1..HTn within the academic year) are the blocks of term time between half-term breaks
-    and term boundaries. In-term weekdays after the last register date are 'not_yet_registered' and
-    belong to the block in progress (a future break is only known once it has passed).
+    and term boundaries, read from the data only: a break is known once its registers are missing, so
+    only dates up to the school's last register date, in terms with registers, get a half-term label. A
+    term with no half-term information (no registers yet: a future term) is one term with no half-term
+    label, and in-term dates after the last register ('not_yet_registered') have none either: nothing is
+    invented. Labels of past dates never change as later registers arrive.
   - Academic year: the term's school_year inside a term; outside terms the date rule (1 Sep - 31 Aug).
 -#}
 {%- set max_days = 366 * 30 %}
@@ -177,7 +180,10 @@ blocks as (
 yeared as (
     select
         blocks.*,
-        coalesce(school_year, {{ academic_year_start('calendar_date') }}) as academic_year_start
+        coalesce(school_year, {{ academic_year_start('calendar_date') }}) as academic_year_start,
+        -- half-term information exists only where registers were taken in the term, up to the last register
+        coalesce(bool_or(has_registers) over (partition by school_code, term_id), false)
+            and not is_after_last_register as has_half_term_data
     from blocks
 ),
 
@@ -190,7 +196,7 @@ half_terms as (
             partition by school_code, academic_year_start order by min(calendar_date)
         ) as integer) as half_term_number
     from yeared
-    where is_in_term and not is_half_term_break
+    where is_in_term and not is_half_term_break and has_half_term_data
     group by school_code, academic_year_start, term_id, block_in_term
 ),
 
@@ -224,6 +230,7 @@ left join half_terms as h
     and h.term_id = y.term_id
     and h.block_in_term = y.block_in_term
     and not y.is_half_term_break
+    and y.has_half_term_data
 left join register_sessions as rs
     on rs.school_code = y.school_code
     and rs.session_date = y.calendar_date

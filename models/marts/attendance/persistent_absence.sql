@@ -2,7 +2,7 @@
   Persistent and severe absence, DfE method: one row per enrolment (pupil x school) per academic year,
   year to date (sessions up to as_of_date()). Each enrolment is judged on its own possible sessions;
   enrolments with zero possible sessions are left out. year_group is the one on the enrolment's last
-  session of the year.
+  session of the year, '(unknown)' (macro unknown_label) when the source never sent it.
 -#}
 with months as (
     select * from {{ ref('int_attendance__enrolment_months') }}
@@ -40,7 +40,7 @@ select
     cast(t.academic_year as {{ dbt.type_string() }}) as academic_year,
     cast(substring(t.academic_year, 1, 4) || '-09-01' as date) as academic_year_start_date,
     cast(t.pupil_key as {{ dbt.type_string() }}) as pupil_key,
-    cast(l.year_group as {{ dbt.type_string() }}) as year_group,
+    cast(coalesce(l.year_group, {{ unknown_label() }}) as {{ dbt.type_string() }}) as year_group,
     cast(t.possible_sessions as integer) as possible_sessions,
     cast(t.attended_sessions as integer) as attended_sessions,
     cast(t.authorised_absence_sessions as integer) as authorised_absence_sessions,
