@@ -193,7 +193,7 @@ def test_a_quarantined_mark_stays_in_raw_but_not_in_staging(built):
     status = _run(["status", "--today", TODAY.isoformat()], built["env"])
     row = next(line for line in status.stdout.splitlines() if line.startswith(f"│ {school} "))
     cells = [c.strip() for c in row.strip("│").split("│")]
-    assert cells[4] == "1" and cells[-1] == "attention"
+    assert cells[4] == "1" and cells[-2] == "attention"  # then "why"
     assert status.returncode == 1
 
 
