@@ -27,8 +27,9 @@ demo: $(STAMP)
 	$(BIN)/schoolwh demo
 
 ## The whole test suite: Python tests (sandbox, ingestion, pipeline) and the dbt build with its tests.
+## Two workers, one test module each at a time (module fixtures build one warehouse per module).
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) warehouse target logs
