@@ -311,12 +311,13 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize(("base_url", "kind"), [
-    (f"http://127.0.0.1:{_closed_port()}", "connection was refused"),
+    ("http://127.0.0.1:{closed_port}", "connection was refused"),  # the port is picked when the test runs
     ("https://nonexistent.invalid", "does not resolve"),
 ])
 def test_real_refused_port_and_unknown_host_fail_fast(base_url: str, kind: str) -> None:
     import time
 
+    base_url = base_url.format(closed_port=_closed_port()) if "{closed_port}" in base_url else base_url
     slept: list[float] = []
     started = time.monotonic()
     with _real_client(base_url, slept) as c, pytest.raises(IsamsUnreachableError) as info:
