@@ -479,13 +479,24 @@ def remove_vanished_marks(
         if not con.table_exists(DATASET_NAME, REGISTERS):
             return 0
         loads = ", ".join("'" + i.replace("'", "''") + "'" for i in sorted(load_ids))
-        for start, end in windows:
+        for start, end in _spans(windows):  # one scan per run of adjacent windows, not one per window
             where = (f"school_code = ? and registration_date_time >= ? and registration_date_time < ? "
                      f"and (_dlt_load_id is null or _dlt_load_id not in ({loads}))")
             params = [school_code, start.isoformat(), end.isoformat()]
             removed += con.execute(f"select count(*) from {table} where {where}", params).fetchall()[0][0]
             con.execute(f"delete from {table} where {where}", params)
     return removed
+
+
+def _spans(windows: list[tuple[date, date]]) -> list[tuple[date, date]]:
+    """Adjacent or overlapping [start, end) windows merged: a first load's dozens of windows are one span."""
+    spans: list[tuple[date, date]] = []
+    for start, end in sorted(windows):
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def _root_row_counts(pipeline: dlt.Pipeline, tables: set[str]) -> dict[str, int]:
