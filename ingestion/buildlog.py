@@ -97,8 +97,6 @@ class LastBuild:
     """The last build, as ``health`` needs it."""
 
     finished_at: datetime
-    outcome: str
-    as_of_date: date | None
     failed_everywhere: tuple[str, ...]  # failed nodes that name no school: they concern every school
     failed_by_school: dict[str, tuple[str, ...]]  # failed tests naming a school
     warned_by_school: dict[str, tuple[str, ...]]  # warned tests naming a school
@@ -109,11 +107,11 @@ def last_build(con: Connection) -> LastBuild | None:
     if not con.table_exists("ops", "build_log"):
         return None
     rows = con.execute(
-        "select run_id, finished_at, outcome, as_of_date from ops.build_log order by finished_at desc limit 1"
+        "select run_id, finished_at from ops.build_log order by finished_at desc limit 1"
     ).fetchall()
     if not rows:
         return None
-    run_id, finished_at, outcome, as_of = rows[0]
+    run_id, finished_at = rows[0]
     problems = con.execute(
         "select school_code, node, status from ops.build_problems where run_id = ? order by node", [run_id]
     ).fetchall()
@@ -125,6 +123,6 @@ def last_build(con: Connection) -> LastBuild | None:
             continue
         (failed if status in FAILED else warned).setdefault(school, set()).add(node)
     return LastBuild(
-        finished_at, outcome, as_of, everywhere,
+        finished_at, everywhere,
         {k: tuple(sorted(v)) for k, v in failed.items()}, {k: tuple(sorted(v)) for k, v in warned.items()},
     )
