@@ -13,10 +13,10 @@ import sys
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
-from ingestion import pupil_key, runlock
+from ingestion import pupil_key, reloads, runlock
 from ingestion.buildlog import NodeProblem, schools_named
 from ingestion.redact import redact, register_secret
 from ingestion.telemetry import QUIET_ENV
@@ -40,6 +40,7 @@ class DbtResult:
     warnings: list[str] = field(default_factory=list)  # warned tests, with the problems they stored
     tail: list[str] = field(default_factory=list)  # last output lines: the reason when dbt fails early
     problems: list[NodeProblem] = field(default_factory=list)  # failed/warned nodes and the schools they name
+    succeeded: set[str] = field(default_factory=set)  # unique ids of the models built successfully
 
     @property
     def ok(self) -> bool:
@@ -99,6 +100,8 @@ def _summarise(result: DbtResult, warehouse: Warehouse) -> None:
     for node in data.get("results", []):
         status = str(node.get("status"))
         result.statuses[status] += 1
+        if status == "success":
+            result.succeeded.add(str(node.get("unique_id")))
         if status in ("error", "fail", "runtime error", "warn"):
             unique_id = node.get("unique_id", "?")
             message = (node.get("message") or "").strip()
@@ -130,6 +133,8 @@ def run_dbt(
         register_secret(warehouse.pg.password)  # dbt masks DBT_ENV_SECRET_* itself; this guards our echo too
     if args and args[0] in EXECUTING:
         pupil_key.store(warehouse)  # dbt reads it from the table, never from compiled SQL
+        reloads.ensure(warehouse)  # attendance_lookback_start() reads it
+    started = datetime.now()
     out = artifacts_dir(warehouse)
     (out / "target" / "run_results.json").unlink(missing_ok=True)  # never summarise a previous run
     cmd = [
@@ -151,6 +156,8 @@ def run_dbt(
         result = DbtResult(command=" ".join(args), returncode=proc.wait(), tail=list(tail))
     if args and args[0] in ("build", "run", "test", "seed", "snapshot"):
         _summarise(result, warehouse)
+    if reloads.INCREMENTAL_MODELS <= result.succeeded:
+        reloads.mark_built(warehouse, started)  # what ingestion re-read before this build is in the marts
     if not result.ok and not result.failures:
         result.failures.append("dbt stopped before running any node:\n" + "\n".join(result.tail))
     return result

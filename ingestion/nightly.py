@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ingestion import buildlog, drift, runlock, runlog
+from ingestion import buildlog, drift, reloads, runlock, runlog
 from ingestion.runlock import WarehouseLocked  # noqa: F401 (callers catch it from here)
 from ingestion.config import Settings, default_register_start
 from ingestion.dbt_runner import DbtResult, artifacts_dir, resolve_warehouse, run_dbt
@@ -119,6 +119,8 @@ def ingest_all(
             else:
                 run.rows, run.fetched, run.retries = dict(result.rows), dict(result.fetched), result.retries
                 removed = result.removed
+                # dbt rebuilds at least from the earliest date re-read here (ingestion/reloads.py)
+                reloads.record(wh, outcome.run_id, school.code, result.reread_windows)
                 observed.extend(drift.observations_from(result))
                 for failure in result.failures:
                     previous = run.errors.get(failure.dataset)

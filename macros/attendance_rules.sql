@@ -127,9 +127,15 @@
 
 
 {#-
-  attendance_lookback_start() -> SQL date: as_of_date() minus var('attendance_lookback_days') (default 14).
-  Marks on or after this date may still be amended by the school, so recent-window models reprocess them.
+  attendance_lookback_start() -> SQL date: where an incremental build of the attendance models starts
+  rebuilding: as_of_date() minus var('attendance_lookback_days') (default 14), or earlier when ingestion has
+  re-read older registers since the last build (ops.register_reloads, written by the pipeline: after a gap of a
+  few days, a failed night or a backfill it re-reads further back than this window). Marks on or after this
+  date may have been amended, so the incremental models delete and rebuild them; an incremental build then
+  equals a full refresh of the same raw data.
 -#}
 {% macro attendance_lookback_start() -%}
-    ({{ as_of_date() }} - {{ var('attendance_lookback_days', 14) | int }})
+    {%- set by_days -%}({{ as_of_date() }} - {{ var('attendance_lookback_days', 14) | int }}){%- endset -%}
+    least({{ by_days }}, coalesce(
+        (select min(from_date) from ops.register_reloads where built_at is null), {{ by_days }}))
 {%- endmacro %}

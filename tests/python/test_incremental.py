@@ -30,6 +30,9 @@ D1 = date(2026, 11, 13)  # first build (a Friday)
 D2 = date(2026, 11, 20)  # incremental build a week later
 LOOKBACK_DAYS = 14  # dbt_project.yml var attendance_lookback_days (default)
 WINDOW_START = D2 - timedelta(days=LOOKBACK_DAYS)  # 2026-11-06: corrections between it and D1 must be picked up
+# ingestion re-reads from LOOKBACK_DAYS before the last load (D1), so after the week's gap it also lands
+# corrections in [REREAD_START, WINDOW_START): dbt must rebuild those too (ops.register_reloads)
+REREAD_START = D1 - timedelta(days=LOOKBACK_DAYS)  # 2026-10-30
 SECRET = "test-secret-incremental-0123456789"
 SCHOOLWH = Path(sys.executable).parent / "schoolwh"
 NO_TESTS = ("--exclude", "resource_type:test", "resource_type:unit_test")  # keeps the module fast
@@ -78,7 +81,14 @@ def _correct_registers(warehouse: Path) -> dict[str, tuple]:
         con.execute("update raw_isams.registration_statuses set registered = '0', code = ? "
                     "where school_code = ? and id = ?", [absence_code, school, amended])
         con.execute("delete from raw_isams.registration_statuses where school_code = ? and id = ?", [school, removed])
-    return {"amended": (school, int(amended)), "removed": (school, int(removed))}
+        # older than dbt's own look-back but re-read by ingestion after the gap (as a real correction would be)
+        (_, older), = con.execute(
+            "select school_code, id from raw_isams.registration_statuses where registered = '1' and code is null "
+            "and registration_date_time >= ? and registration_date_time < ? and school_code = ? order by id limit 1",
+            [REREAD_START.isoformat(), WINDOW_START.isoformat(), school]).fetchall()
+        con.execute("update raw_isams.registration_statuses set registered = '0', code = ? "
+                    "where school_code = ? and id = ?", [absence_code, school, older])
+    return {"amended": (school, int(amended)), "removed": (school, int(removed)), "older": (school, int(older))}
 
 
 def _differences(a: Path, b: Path, schema: str, table: str) -> tuple[int, int, int]:
@@ -121,7 +131,7 @@ def monkeypatch_module():
 
 def test_second_build_of_a_was_incremental(warehouses):
     for relation in ('"canonical"."attendance_sessions"', '"marts"."fct_attendance_session"'):
-        assert f"delete from \"wa\".{relation} where session_date >= (cast('{D2.isoformat()}' as date) - 14)" \
+        assert f"delete from \"wa\".{relation} where session_date >= least((cast('{D2.isoformat()}' as date) - 14)" \
             in warehouses["log_a"], relation
 
 
@@ -146,10 +156,11 @@ def test_corrections_inside_the_window_reached_the_fact(warehouses):
                 "join canonical.attendance_sessions as s using (attendance_session_key) "
                 "where s.school_code = ? and s.registration_status_id = ?", [school, mark_id]).fetchall()
 
-        amended_rows, removed_rows = fact(amended), fact(removed)
+        amended_rows, removed_rows, older_rows = fact(amended), fact(removed), fact(warehouses["marks"]["older"][1])
         before_window = con.execute("select count(*) from marts.fct_attendance_session where session_date < ?",
                                     [WINDOW_START]).fetchall()[0][0]
     assert len(amended_rows) == 1 and amended_rows[0][0] in ("authorised", "unauthorised", "not_possible",
                                                               "approved_educational_activity")
     assert removed_rows == []  # the session disappeared: a key-based merge would have kept it
+    assert len(older_rows) == 1 and older_rows[0][0] != "present"  # re-read after the gap: rebuilt too
     assert before_window > 0  # the first build's rows before the window were kept, not rebuilt
