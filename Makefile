@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export RUNTIME__DLTHUB_TELEMETRY := false
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: demo test install clean
+.PHONY: demo test test-fast install clean
 
 install: $(STAMP)
 
@@ -30,6 +30,10 @@ demo: $(STAMP)
 ## Two workers, one test module each at a time (module fixtures build one warehouse per module).
 test: $(STAMP)
 	$(BIN)/pytest -q -n 2 --dist loadfile
+
+## The unit-level tests only (no warehouse build, no dbt, no PostgreSQL): under a minute, for the edit loop.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -n 2 -m fast
 
 clean:
 	rm -rf $(VENV) warehouse target logs

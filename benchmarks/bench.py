@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingestion.telemetry import silence  # noqa: E402
+from ingestion.core.telemetry import silence  # noqa: E402
 
 silence()  # telemetry off before any tool is imported
 
@@ -46,7 +46,7 @@ os.environ.setdefault("SCHOOLWH_PUPIL_KEY_SECRET", "bench-only-not-a-secret-" + 
 import duckdb  # noqa: E402
 import httpx  # noqa: E402
 
-from ingestion.demo import write_sandbox_config  # noqa: E402
+from ingestion.app.demo import write_sandbox_config  # noqa: E402
 from ingestion.isams.client import BATCH_PATH, filters_xml  # noqa: E402
 from ingestion.isams.datasets import BATCH_DATASETS  # noqa: E402
 from ingestion.sandbox.server import SandboxServer  # noqa: E402
@@ -114,7 +114,7 @@ def run_ingest(config_dir: Path, warehouse: Path, today: date, register_start: d
                env: dict[str, str], log: Path) -> dict[str, Any]:
     """``schoolwh ingest`` in a child process: wall time, exit code and the child's peak RSS (KiB)."""
     cmd = [
-        sys.executable, "-c", "from ingestion.cli import main; main()", "ingest",
+        sys.executable, "-c", "from ingestion.app.cli import main; main()", "ingest",
         "--schools", str(config_dir / "schools.toml"), "--warehouse", str(warehouse),
         "--today", today.isoformat(), "--register-start", register_start.isoformat(),
         "--window-days", str(WINDOW_DAYS), "--lookback-days", str(LOOKBACK_DAYS),
@@ -240,7 +240,7 @@ def dbt_build(warehouse: Path, today: date, previous: date | None = None) -> dic
     today and the next school day), the incremental look-back is widened to cover the gap plus the usual 14
     days, as an operator resuming after a gap must (otherwise corrections landed for the days before the gap
     stay out of canonical, and the reconciliation test says so)."""
-    from ingestion.dbt_runner import run_dbt
+    from ingestion.app.dbt_runner import run_dbt
 
     variables: dict[str, Any] = {"as_of_date": today.isoformat()}
     if previous is not None:
@@ -294,9 +294,9 @@ def _copy_raw_to_postgres(warehouse: Path, cluster: Any, workdir: Path) -> int:
 def validation_times(warehouse: Path, workdir: Path) -> dict[str, Any]:
     """The nightly's validation step (Great Expectations over the latest run's loads) on DuckDB, and on
     PostgreSQL over a copy of the same raw tables (a throwaway cluster); skipped without PostgreSQL."""
-    from ingestion.pgcluster import PgClusterError, start_cluster
+    from ingestion.sandbox.pgcluster import PgClusterError, start_cluster
     from ingestion.validation import validate_landed
-    from ingestion.warehouse import Warehouse
+    from ingestion.core.warehouse import Warehouse
 
     load_ids = _last_run_load_ids(warehouse)
     scratch = workdir / "validation"

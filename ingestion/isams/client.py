@@ -26,10 +26,10 @@ from xml.sax.saxutils import escape, quoteattr
 import httpx
 import orjson
 
-from ingestion.config import SchoolConfig
+from ingestion.core.config import SchoolConfig
 from ingestion.isams.datasets import BatchDataset, RestDataset
 from ingestion.isams.quirks import parse_error_body
-from ingestion.redact import redact, register_secret, safe_url
+from ingestion.core.redact import redact, register_secret, safe_url
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ window (dicts load ~50x slower, see stack-notes). A dataset whose fetch fails yi
 empty feed would retire every row.
 
 Every dataset also reports what it received (``SchoolIngestResult.fetched`` and ``.shapes``) so the run log
-can reconcile fetched with landed, and ``ingestion.drift`` can spot fields that appear, vanish or change
+can reconcile fetched with landed, and ``ingestion.ops.drift`` can spot fields that appear, vanish or change
 kind. A value that turns from a scalar into an object/list where the warehouse column is a scalar is
 landed as its JSON text in that column (registers always were): dlt would otherwise route it to new
 ``x__y`` columns or a nested table, leaving the column staging reads null. Nothing is dropped either way.
@@ -19,8 +19,6 @@ import os
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
-import functools
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -32,25 +30,22 @@ from typing import Any
 import dlt
 import httpx
 import pyarrow as pa
-from dlt.common.normalizers.naming.snake_case import NamingConvention
 from dlt.extract.source import DltSource
 
-from ingestion.config import SchoolConfig
-from ingestion.drift import Shapes, column_value_tokens, kind_of, merge_shapes, record_shapes
+from ingestion.core.config import SchoolConfig
+from ingestion.core.shapes import Shapes, merge_shapes, record_shapes
 from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
 from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
 from ingestion.isams.quirks import flatten, items
-from ingestion.redact import redact, safe_url
-from ingestion.warehouse import Warehouse, as_warehouse
+from ingestion.isams.registers import REGISTER_KEY, SCHOOL_COLUMN, as_text, normalized, registers_window_table
+from ingestion.core.redact import redact, safe_url
+from ingestion.core.warehouse import Warehouse, as_warehouse
 
 log = logging.getLogger(__name__)
 
 DATASET_NAME = "raw_isams"
-SCHOOL_COLUMN = "school_code"
 REGISTERS = "registration_statuses"
 SCD2 = {"disposition": "merge", "strategy": "scd2"}
-REGISTER_KEY = [SCHOOL_COLUMN, "id"]  # "@Id" after flatten + dlt naming
-_naming = NamingConvention()
 
 
 @dataclass(frozen=True)
@@ -70,7 +65,7 @@ class SchoolIngestResult:
     failures: list[IngestFailure] = field(default_factory=list)
     retries: int = 0
     fetched: dict[str, int] = field(default_factory=dict)  # dataset -> records received (parsed, before dlt)
-    shapes: dict[str, Shapes] = field(default_factory=dict)  # dataset -> field -> value kinds (ingestion.drift)
+    shapes: dict[str, Shapes] = field(default_factory=dict)  # dataset -> field -> value kinds (ingestion.ops.drift)
     # register windows [start, end) re-read in full this run: iSAMS's reply is the whole truth for them
     reread_windows: list[tuple[date, date]] = field(default_factory=list)
     removed: int = 0  # register marks deleted because a fully re-read window no longer contains them
@@ -82,12 +77,6 @@ class SchoolIngestResult:
 
 class IngestError(RuntimeError):
     """Loading a school's data into the warehouse failed (not an API problem); rows loaded before are kept."""
-
-
-@functools.lru_cache(maxsize=4096)
-def normalized(name: str) -> str:
-    """The column name dlt gives ``name`` (snake_case naming convention); cached: called once per field per mark."""
-    return _naming.normalize_identifier(name)
 
 
 def _tag(record: dict, school_code: str) -> dict:
@@ -104,58 +93,6 @@ def _tag(record: dict, school_code: str) -> dict:
             value = [_tag(v, school_code) if isinstance(v, dict) else v for v in value]
         out[key] = value
     out[SCHOOL_COLUMN] = school_code
-    return out
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True)  # an unexpected nested field: keep it, as JSON text
-
-
-def registers_table(records: Sequence[dict], school_code: str, shapes: Shapes | None = None) -> pa.Table:
-    """Register marks as one all-string Arrow table, columns named as dlt would name them.
-
-    The generic reference: the registers resource builds the same table through
-    ``registers_fast.registers_window_table``, which falls back to this for anything unusual.
-
-    ``shapes``, when given, receives each column's value kinds (for drift): non-strings are counted as
-    they are turned into JSON text, strings are inferred from the non-null count, so the hot loop stays cheap.
-    """
-    columns: dict[str, list[str | None]] = {}
-    odd: dict[str, dict[str, int]] = {}  # column -> non-string kind -> values
-    for i, record in enumerate(records):
-        for key, value in flatten(record).items():
-            name = normalized(key)
-            if name == SCHOOL_COLUMN:
-                name = normalized(f"isams_{key}")
-            if value is not None and not isinstance(value, str):
-                kinds = odd.setdefault(name, {})
-                kinds[kind_of(value)] = kinds.get(kind_of(value), 0) + 1
-            # a field first seen part-way through (e.g. Code) is null for the earlier rows; build that padding
-            # only then (setdefault would build it for every field of every mark: quadratic in window size)
-            if name not in columns:
-                columns[name] = [None] * i
-            columns[name].append(_as_text(value))
-        for values in columns.values():
-            values.extend([None] * (i + 1 - len(values)))
-    columns[SCHOOL_COLUMN] = [school_code] * len(records)
-    # the key columns are declared non-null, matching dlt's primary-key hints (else dlt warns per window)
-    schema = pa.schema([pa.field(k, pa.string(), nullable=k not in REGISTER_KEY) for k in columns])
-    table = pa.table(columns, schema=schema)
-    if shapes is not None and records:
-        merge_shapes(shapes, _column_kinds(table, odd))
-    return table
-
-
-def _column_kinds(table: pa.Table, odd: dict[str, dict[str, int]]) -> Shapes:
-    out: Shapes = {}
-    for name in table.column_names:
-        if name == SCHOOL_COLUMN:
-            continue
-        others = odd.get(name, {})
-        strings = table.num_rows - table.column(name).null_count - sum(others.values())
-        out[name] = set(others) | ({"string"} | column_value_tokens(table, name) if strings > 0 else set())
     return out
 
 
@@ -184,7 +121,7 @@ def _keep_scalars(record: dict, scalars: set[str], prefix: str = "") -> dict:
         if isinstance(value, (dict, list)):
             column = prefix + normalized(key)
             if column in scalars:
-                record[key] = _as_text(_untagged(value))
+                record[key] = as_text(_untagged(value))
             elif isinstance(value, dict):  # dlt flattens objects into parent__child columns of this table
                 _keep_scalars(value, scalars, column + "__")
     return record
@@ -288,7 +225,6 @@ def _registers_resource(
     backfill: tuple[date, date] | None = None, reread: list[tuple[date, date]] | None = None,
 ) -> Any:
     # the fast path (flat marks, orjson) imports this module: import it here, not at the top
-    from ingestion.isams.registers_fast import registers_window_table
 
     def marks() -> Iterator[pa.Table]:
         state = dlt.current.resource_state()

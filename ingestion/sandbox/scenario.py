@@ -1,7 +1,7 @@
 """Time-dependent sandbox behaviour for the nightly simulation (opt-in; the default group never uses it).
 
 A plain synthetic group (``synthetic.py``) only *reveals* more days as ``today`` moves forward: a mark, once
-served, never changes. Real schools are untidier, and the nightly simulation (``ingestion/simulate.py``)
+served, never changes. Real schools are untidier, and the nightly simulation (``ingestion/app/simulate.py``)
 needs the sandbox to be untidy on a known schedule. A :class:`Scenario` attached to a group with
 :func:`attach` makes what the sandbox serves depend on ``today``:
 

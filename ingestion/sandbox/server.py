@@ -29,7 +29,7 @@ from xml.sax.saxutils import escape
 
 from ingestion.isams.datasets import BATCH_DATASETS, BY_METHOD, REST_DATASETS, REST_TERMS, BatchDataset, RestDataset
 from ingestion.isams.jsonnet import to_xml, xml_to_jsonnet
-from ingestion.redact import redact
+from ingestion.core.redact import redact
 from ingestion.sandbox.contract import SandboxSchool, SchoolGroup
 from ingestion.sandbox.faults import FaultPlan
 

@@ -1,7 +1,7 @@
 """Validation at the landing boundary: GX suites over raw iSAMS rows, failures to ``ops.quarantine``.
 
 Rules live in ``rules``; the run and the report in ``gx_validate``; the quarantine tables and the staging
-contract in ``quarantine``. GX itself is imported only when a validation runs (it takes seconds).
+contract in ``ingestion.ops.quarantine``. GX itself is imported only when a validation runs (it takes seconds).
 """
 
 from ingestion.validation.gx_validate import DatasetResult, ValidationReport, load_ids_since, validate_landed

@@ -24,11 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ingestion.validation import quarantine
+from ingestion.ops import quarantine
 from ingestion.validation.rules import (
     INTEGER_REGEX, RULES, TIMESTAMP_FORMAT, TIMESTAMP_SHAPE, DatasetRules, is_sensitive,
 )
-from ingestion.warehouse import Connection, Warehouse, as_warehouse
+from ingestion.core.warehouse import Connection, Warehouse, as_warehouse
 
 RAW_SCHEMA = "raw_isams"
 ROW = "_row"  # synthetic row number: the only thing GX reports about a failing row

@@ -10,7 +10,7 @@
   - `expression`: a SQL expression, or a list of them (joined like surrogate_key: cast to text, null ->
     sentinel, '-' between values).
   - The secret is read from the one-row table source('ops', 'pupil_key_secret'), which the pipeline
-    (ingestion/pupil_key.py) fills from env var SCHOOLWH_PUPIL_KEY_SECRET before every dbt run. So the
+    (ingestion/ops/pupil_key.py) fills from env var SCHOOLWH_PUPIL_KEY_SECRET before every dbt run. So the
     secret never appears in compiled SQL, manifest.json, run_results.json, logs or the docs site: only the
     table's name does. On PostgreSQL the `ops` schema is not readable by `bi_reader`.
   - Changing the secret changes every pupil_key and enrolment_key: keep it for the life of the deployment.

@@ -7,11 +7,24 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.telemetry import silence
+from ingestion.core.telemetry import silence
 
 silence()
 
 REPO = Path(__file__).resolve().parents[2]
+
+# Unit-level modules: no warehouse build, no dbt, no PostgreSQL. `make test-fast` runs them (under a minute);
+# `make test` runs everything. A module joins this list only if that stays true.
+FAST_MODULES = frozenset({
+    "test_architecture", "test_client", "test_config", "test_faults", "test_jsonnet", "test_quirks",
+    "test_registers", "test_reloads", "test_runlock", "test_sandbox_server", "test_synthetic",
+})
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.stem in FAST_MODULES:
+            item.add_marker(pytest.mark.fast)
 
 
 def shared_fixtures() -> Path:
@@ -32,14 +45,14 @@ def isams_samples() -> Path:
 
 @pytest.fixture(scope="session")
 def pg_cluster():
-    """One throwaway PostgreSQL cluster for the session (ingestion/pgcluster.py); stopped and removed after.
+    """One throwaway PostgreSQL cluster for the session (ingestion/sandbox/pgcluster.py); stopped and removed after.
 
     Fails (never skips) when it cannot start, so a CI machine without PostgreSQL is noticed; set
     SCHOOLWH_SKIP_POSTGRES=1 to skip the PostgreSQL tests deliberately.
     """
     if os.environ.get("SCHOOLWH_SKIP_POSTGRES") == "1":
         pytest.skip("SCHOOLWH_SKIP_POSTGRES=1: PostgreSQL tests skipped")
-    from ingestion.pgcluster import PgClusterError, start_cluster
+    from ingestion.sandbox.pgcluster import PgClusterError, start_cluster
 
     try:
         cluster = start_cluster()

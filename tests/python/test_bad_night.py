@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from ingestion.demo import write_sandbox_config
+from ingestion.app.demo import write_sandbox_config
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
 

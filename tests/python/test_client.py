@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 
-from ingestion.config import SchoolConfig
+from ingestion.core.config import SchoolConfig
 from ingestion.isams.client import (
     IsamsAuthError,
     IsamsClient,
@@ -25,7 +25,7 @@ from ingestion.isams.client import (
     IsamsUnreachableError,
 )
 from ingestion.isams.datasets import BY_NAME, REST_DATASETS
-from ingestion.redact import install_log_redaction, redact, register_secret
+from ingestion.core.redact import install_log_redaction, redact, register_secret
 
 KEY = "4F1C2B9A-7D3E-4A5B-9C8D-112233445566"
 CLIENT_ID = "nhs-client-id-991"

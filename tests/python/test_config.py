@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion import config as cfg
+from ingestion.core import config as cfg
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schools.example.toml"
 
@@ -170,7 +170,7 @@ def test_base_url_must_be_an_http_address(tmp_path, monkeypatch):
 
 
 def test_real_looking_keys_are_keys_and_names_are_not():
-    from ingestion.redact import looks_like_key
+    from ingestion.core.redact import looks_like_key
 
     for key in (GUID_KEY, GUID_KEY.strip("{}"), GUID_KEY.strip("{}").replace("-", ""), REST_SECRET,
                 "Hl4VAqg16oSyYPQHaGzj4nkQcdgYGLjLVo/o08c0+eo=", "8b1b0fce78326e0e"):

@@ -12,20 +12,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import config as cfg
-from ingestion.demo import write_sandbox_config
-from ingestion.drift import (
+from ingestion.core import config as cfg
+from ingestion.app.demo import write_sandbox_config
+from ingestion.app.views import drift_table
+from ingestion.core.shapes import (
     DatasetFields,
     column_value_tokens,
     observations_from,
-    record_drift,
     record_shapes,
     shape_label,
     value_class,
-    value_drift_per_school,
 )
-from ingestion.nightly import pipelines_dir
-from ingestion.warehouse import as_warehouse
+from ingestion.ops.drift import record_drift, value_drift_per_school
+from ingestion.app.pipeline import pipelines_dir
+from ingestion.core.warehouse import as_warehouse
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
 
@@ -89,7 +89,7 @@ def test_values_that_stop_parsing_are_drift_with_record_ids_then_clear(tmp_path:
     assert "e.g. record(s) 701, 702, 703" in event.detail  # ids only: at most three
     assert "Year" not in event.detail and "Ann" not in event.detail  # never a value
     assert bad.summary() == "schema drift: 1 changed values(s)"
-    assert bad.table().row_count == 1
+    assert drift_table(bad).row_count == 1
     with duckdb.connect(str(wh), read_only=True) as con:
         assert con.execute("select value_types, value_drift_since_run from ops.schema_fields "
                            "where field = 'NCYear'").fetchall() == [("integer", "r3")]
@@ -144,7 +144,7 @@ def test_record_drift_baseline_then_each_kind_once(tmp_path: Path) -> None:
     assert "was string, now object" in report.of_kind("changed_type")[0].detail
     assert "last seen in run r2" in report.of_kind("missing_field")[0].detail
     assert report.summary() == "schema drift: 1 new field(s), 1 missing field(s), 1 changed type(s)"
-    assert report.table().row_count == 3
+    assert drift_table(report).row_count == 3
 
     # the same shape again: nothing new (a missing field is reported once, not every night)
     assert record_drift(wh, "r4", [_obs(changed)]).ok

@@ -9,7 +9,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.export import export_marts
+from ingestion.app.export import export_marts
 
 
 @pytest.fixture

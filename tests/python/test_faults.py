@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.demo import env_names, write_sandbox_config
+from ingestion.app.demo import env_names, write_sandbox_config
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import config as cfg
-from ingestion.demo import write_sandbox_config
+from ingestion.core import config as cfg
+from ingestion.app.demo import write_sandbox_config
 from ingestion.isams.datasets import REST_DATASETS
 from ingestion.isams.source import ingest_school
-from ingestion.nightly import pipelines_dir
+from ingestion.app.pipeline import pipelines_dir
 from ingestion.sandbox import server as sandbox_server
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import academic_year_of, form_name, generate_group

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.demo import write_sandbox_config
+from ingestion.app.demo import write_sandbox_config
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
 
@@ -50,7 +50,7 @@ def _ingest(group, root: Path, name: str, warehouse: Path) -> None:
 
 
 def _dbt(warehouse: Path, as_of: date, *args: str):
-    from ingestion.dbt_runner import artifacts_dir, run_dbt
+    from ingestion.app.dbt_runner import artifacts_dir, run_dbt
 
     log = artifacts_dir(warehouse) / "logs" / "dbt.log"
     start = log.stat().st_size if log.exists() else 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.demo import write_sandbox_config
+from ingestion.app.demo import write_sandbox_config
 from ingestion.isams.datasets import BATCH_DATASETS
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group

@@ -4,7 +4,7 @@ One small synthetic group (3 schools × 25 pupils) is ingested and built once, o
 (``pg_cluster`` in conftest.py). The tests then check: dlt landed every dataset for every school in
 ``raw_isams``, the ops tables live in ``ops``, dbt built and tested everything (models, seeds, data tests and
 unit tests) with no failure, ``bi_reader`` reads the marts and nothing else, and model descriptions became
-PostgreSQL comments. A few cheap tests of ``ingestion.warehouse`` need no cluster.
+PostgreSQL comments. A few cheap tests of ``ingestion.core.warehouse`` need no cluster.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from ingestion import pgcluster
-from ingestion.demo import write_sandbox_config
+from ingestion.sandbox import pgcluster
+from ingestion.app.demo import write_sandbox_config
 from ingestion.isams.datasets import BATCH_DATASETS
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
-from ingestion.warehouse import PASSWORD_ENV, Warehouse, WarehouseConfigError
+from ingestion.core.warehouse import PASSWORD_ENV, Warehouse, WarehouseConfigError
 
 TODAY = date(2026, 11, 20)
 SCHOOLWH = Path(sys.executable).parent / "schoolwh"

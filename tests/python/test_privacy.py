@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from ingestion import pupil_key
-from ingestion.warehouse import Warehouse
+from ingestion.ops import pupil_key
+from ingestion.core.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 DBT = REPO / ".venv" / "bin" / "dbt"

@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.demo import write_sandbox_config
-from ingestion.nightly import pipelines_dir
+from ingestion.app.demo import write_sandbox_config
+from ingestion.app.pipeline import pipelines_dir
 from ingestion.sandbox.faults import FaultPlan
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
@@ -251,7 +251,7 @@ def clean_nightly(sandbox, tmp_path_factory) -> dict[str, list[tuple]]:
 def test_nightly_killed_in_every_phase_recovers_with_nothing_left_running(
     sandbox: dict, server: SandboxServer, clean_nightly: dict, tmp_path: Path
 ) -> None:
-    from ingestion.runlock import alive
+    from ingestion.app.runlock import alive
 
     schools_file, env = sandbox["schools_file"], sandbox["env"]
     codes = sorted(s.code for s in sandbox["group"].schools)

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion.demo import write_sandbox_config
+from ingestion.app.demo import write_sandbox_config
 from ingestion.sandbox.codes import CodeStyle
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group

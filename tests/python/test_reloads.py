@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from ingestion import reloads
-from ingestion.warehouse import Warehouse
+from ingestion.ops import reloads
+from ingestion.core.warehouse import Warehouse
 
 
 def test_windows_are_pending_until_a_build_that_started_after_them(tmp_path):

@@ -1,4 +1,4 @@
-"""The run lock (ingestion/runlock.py): who holds it, what a killed run leaves, and DuckDB's single writer."""
+"""The run lock (ingestion/app/runlock.py): who holds it, what a killed run leaves, and DuckDB's single writer."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingestion import runlock
-from ingestion.runlock import LockRecord, RunAborted, RunLock, WarehouseInUse, WarehouseLocked, alive, start_time
+from ingestion.app import runlock
+from ingestion.app.runlock import LockRecord, RunAborted, RunLock, WarehouseInUse, WarehouseLocked, alive, start_time
 
 SCHOOLWH = Path(sys.executable).parent / "schoolwh"
 
@@ -51,7 +51,7 @@ def test_a_live_run_is_refused_with_who_holds_it(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     with RunLock(warehouse, command="nightly", schools=["AAA"]) as first:
         first.set_phase("build")
-        code = (f"from ingestion.runlock import RunLock\nfrom pathlib import Path\n"
+        code = (f"from ingestion.app.runlock import RunLock\nfrom pathlib import Path\n"
                 f"RunLock(Path({str(warehouse)!r})).__enter__()")
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
         assert "WarehouseLocked" in result.stderr and "schoolwh nightly" in result.stderr
@@ -84,7 +84,7 @@ def test_a_child_holding_the_inherited_lock_is_stopped_once_its_run_is_dead(tmp_
     """The SIGKILL case: dbt inherited the locked descriptor, so the lock is still held after its run died."""
     warehouse = tmp_path / "w.duckdb"
     script = (
-        "import sys, time\nfrom pathlib import Path\nfrom ingestion import runlock\n"
+        "import sys, time\nfrom pathlib import Path\nfrom ingestion.app import runlock\n"
         f"lock = runlock.RunLock(Path({str(warehouse)!r}), command='nightly', schools=['AAA']).__enter__()\n"
         "lock.set_phase('build')\n"
         "with runlock.spawn([sys.executable, '-c', 'import time; time.sleep(120)'], what='dbt build') as p:\n"

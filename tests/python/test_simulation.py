@@ -17,7 +17,7 @@ import duckdb
 import httpx
 import pytest
 
-from ingestion import simulate
+from ingestion.app import simulate
 from ingestion.sandbox import scenario as sc
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import _pupil_record, generate_group
@@ -166,7 +166,7 @@ def test_a_night_is_ok_only_with_its_expected_exit_code_and_identical_marts():
 
 
 def test_compare_marts_finds_the_first_differing_table(tmp_path):
-    from ingestion.warehouse import Warehouse
+    from ingestion.core.warehouse import Warehouse
 
     paths = [tmp_path / "a" / "wh.duckdb", tmp_path / "b" / "wh.duckdb"]
     for p in paths:
@@ -185,7 +185,7 @@ def test_compare_marts_finds_the_first_differing_table(tmp_path):
 
 
 def test_fidelity_names_each_event_missing_from_raw_data(tmp_path):
-    from ingestion.warehouse import Warehouse
+    from ingestion.core.warehouse import Warehouse
 
     group, plan = _group()
     night = date(YEAR + 1, 1, 7)
@@ -205,8 +205,8 @@ def test_fidelity_names_each_event_missing_from_raw_data(tmp_path):
 
 
 def test_simulate_command_line(tmp_path):
-    from ingestion.cli import parser
-    from ingestion.config import ConfigError
+    from ingestion.app.cli import parser
+    from ingestion.core.config import ConfigError
 
     args = parser().parse_args(["simulate", "--itinerary", "tiny", "--workdir", str(tmp_path)])
     assert (args.target, args.check_every, args.school_count, args.pupils) == ("duckdb", 1, 2, 25)

@@ -16,15 +16,15 @@ import duckdb
 import httpx
 import pytest
 
-from ingestion.config import SchoolConfig
+from ingestion.core.config import SchoolConfig
 from ingestion.isams.datasets import BY_METHOD, BY_NAME
 from ingestion.isams.jsonnet import to_xml, xml_to_jsonnet
 from ingestion.isams.source import (
     register_start_for_run,
     register_windows,
-    registers_table,
     ingest_school,
 )
+from ingestion.isams.registers import registers_table
 
 TODAY = date(2025, 10, 1)
 START = TODAY - timedelta(days=30)  # 31 register days up to and including today

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.demo import write_sandbox_config
+from ingestion.app.demo import write_sandbox_config
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
-from ingestion.warehouse import Warehouse
+from ingestion.core.warehouse import Warehouse
 
 D1 = date(2026, 11, 19)  # a Thursday in term
 D2 = date(2026, 11, 20)  # the next school day

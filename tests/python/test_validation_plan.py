@@ -13,7 +13,7 @@ import pytest
 
 from ingestion.validation.gx_validate import _frame_sql, _scope
 from ingestion.validation.rules import RULES
-from ingestion.warehouse import Warehouse
+from ingestion.core.warehouse import Warehouse
 
 REGISTERS = next(r for r in RULES if r.name == "registration_statuses")
 PUPILS = next(r for r in RULES if r.scd2 and r.name == "pupils")

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ingestion import buildlog
-from ingestion.drift import value_drift_per_school
-from ingestion.warehouse import Warehouse, as_warehouse
+from ingestion.ops import buildlog
+from ingestion.ops.drift import value_drift_per_school
+from ingestion.core.warehouse import Warehouse, as_warehouse
 
 DDL = """
 create schema if not exists ops;
@@ -137,7 +137,7 @@ class SchoolHealth:
     warned_tests: tuple[str, ...] = ()  # warn-severity tests of the last build whose stored failures name it
     build_failed: tuple[str, ...] = ()  # failed nodes of the last build that name no school: every school
     built_since_load: bool = False  # a build finished after this school's last load
-    drifting_fields: int = 0  # fields whose values stopped parsing as their usual type (ingestion/drift.py)
+    drifting_fields: int = 0  # fields whose values stopped parsing as their usual type (ingestion/ops/drift.py)
 
     @property
     def failing_tests(self) -> int:

@@ -15,14 +15,15 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from ingestion import buildlog, drift, reloads, runlock, runlog
-from ingestion.runlock import WarehouseLocked  # noqa: F401 (callers catch it from here)
-from ingestion.config import Settings, default_register_start
-from ingestion.dbt_runner import DbtResult, artifacts_dir, resolve_warehouse, run_dbt
-from ingestion.redact import install_log_redaction, register_secret, safe_url
-from ingestion.warehouse import Warehouse, as_warehouse
+from ingestion.ops import buildlog, drift, reloads, runlog
+
+from ingestion.app import runlock, views
+from ingestion.core import shapes
+from ingestion.core.config import Settings, default_register_start
+from ingestion.app.dbt_runner import DbtResult, artifacts_dir, resolve_warehouse, run_dbt
+from ingestion.core.redact import install_log_redaction, register_secret, safe_url
+from ingestion.core.warehouse import Warehouse, as_warehouse
 
 EXIT_OK = 0
 EXIT_INGEST_FAILED = 1
@@ -31,7 +32,7 @@ EXIT_CONFIG = 3
 EXIT_LOCKED = 4
 
 
-EXIT_ABORTED_SIGINT = 128 + 2  # Ctrl-C: see ingestion/runlock.py
+EXIT_ABORTED_SIGINT = 128 + 2  # Ctrl-C: see ingestion/app/runlock.py
 EXIT_ABORTED_SIGTERM = 128 + 15
 
 
@@ -39,7 +40,7 @@ def warehouse_lock(
     warehouse: Warehouse | Path, *, command: str = "", schools: list[str] | tuple[str, ...] = (),
     console: Console | None = None,
 ) -> runlock.RunLock:
-    """Hold the warehouse for the whole run (``ingestion/runlock.py``): refuses a second run (exit 4), stops
+    """Hold the warehouse for the whole run (``ingestion/app/runlock.py``): refuses a second run (exit 4), stops
     what a killed run left behind, and makes sure no child (dbt) outlives this run."""
     notify = (lambda m: console.print(f"[yellow]![/] {escape(m)}")) if console is not None else None
     return runlock.RunLock(warehouse, command=command, schools=schools, notify=notify)
@@ -89,7 +90,7 @@ def ingest_all(
     if wh.pg is not None:
         register_secret(wh.pg.password)
     outcome = IngestOutcome(run_id=run_id or runlog.new_run_id(), started_at=datetime.now())
-    observed: list[drift.DatasetFields] = []
+    observed: list[shapes.DatasetFields] = []
     register_start = settings.register_start or default_register_start(today)
     for school in settings.schools:
         if only and school.code.lower() not in only:
@@ -119,9 +120,9 @@ def ingest_all(
             else:
                 run.rows, run.fetched, run.retries = dict(result.rows), dict(result.fetched), result.retries
                 removed = result.removed
-                # dbt rebuilds at least from the earliest date re-read here (ingestion/reloads.py)
+                # dbt rebuilds at least from the earliest date re-read here (ingestion/ops/reloads.py)
                 reloads.record(wh, outcome.run_id, school.code, result.reread_windows)
-                observed.extend(drift.observations_from(result))
+                observed.extend(shapes.observations_from(result))
                 for failure in result.failures:
                     previous = run.errors.get(failure.dataset)
                     run.errors[failure.dataset] = f"{previous}; {failure.error}" if previous else failure.error
@@ -135,9 +136,9 @@ def ingest_all(
             + (f", [red]{len(run.errors)} dataset(s) failed[/]" if run.errors else "")
         )
     runlog.write(wh, outcome.run_id, command, outcome.started_at, outcome.runs)
-    # a changed API is reported, never fatal: new fields land, missing ones land as null (ingestion/drift.py)
+    # a changed API is reported, never fatal: new fields land, missing ones land as null (ingestion/ops/drift.py)
     outcome.drift = drift.record_drift(wh, outcome.run_id, observed)
-    console.print(outcome.drift.table() if not outcome.drift.ok else f"[green]✓[/] {outcome.drift.summary()}")
+    console.print(views.drift_table(outcome.drift) if not outcome.drift.ok else f"[green]✓[/] {outcome.drift.summary()}")
     return outcome
 
 
@@ -160,50 +161,8 @@ def validate(warehouse: Warehouse | Path, outcome: IngestOutcome, today: date, c
     return report
 
 
-def ingest_table(outcome: IngestOutcome) -> Table:
-    """Rows landed per school and dataset in this run."""
-    tables = sorted({t for r in outcome.runs for t in r.rows} | {t for r in outcome.runs for t in r.errors if t != "*"})
-    grid = Table(title="Rows landed this run (raw_isams)", show_lines=False)
-    grid.add_column("dataset")
-    for r in outcome.runs:
-        grid.add_column(r.school, justify="right")
-    for t in tables:
-        grid.add_row(t, *[("[red]failed[/]" if t in r.errors else f"{r.rows.get(t, 0):,}") for r in outcome.runs])
-    return grid
 
 
-def school_health(warehouse: Warehouse | Path) -> list[runlog.SchoolHealth]:
-    """Per-school health, including the failed and warned tests of this warehouse's last dbt build."""
-    return runlog.health(warehouse)
-
-
-def print_dbt_problems(console: Console, result: DbtResult) -> None:
-    """Failed and warned tests with the problems they stored (plain text: dbt messages are not markup)."""
-    for line in result.failures:
-        console.print(f"✗ {line}", style="red", markup=False, highlight=False)
-    for line in result.warnings:
-        console.print(f"! {line}", style="yellow", markup=False, highlight=False)
-
-
-def status_table(warehouse: Warehouse | Path, healths: list[runlog.SchoolHealth] | None = None) -> Table:
-    """Per-school health: last load and success, register freshness, quarantine, failing tests, state."""
-    wh = as_warehouse(warehouse)
-    grid = Table(title=f"School health · {wh.path.name if wh.pg is None else wh.describe()}")
-    for column in ("school", "last run", "last success", "latest register", "quarantined", "failing tests",
-                   "status", "why"):
-        grid.add_column(column)
-    colour = {"ok": "green", "attention": "yellow", "failing": "red"}
-    for h in school_health(warehouse) if healths is None else healths:
-        register = h.latest_register_date or "none"
-        if h.is_register_stale:
-            register += f" ([yellow]{h.school_days_without_registers} school days ago[/])"
-        grid.add_row(
-            h.school_code, f"{h.last_run_at:%Y-%m-%d %H:%M}" if h.last_run_at else "never",
-            f"{h.last_success_at:%Y-%m-%d %H:%M}" if h.last_success_at else "[red]never[/]",
-            register, str(h.quarantined_records), str(h.failing_tests), f"[{colour[h.state]}]{h.state}[/]",
-            escape("; ".join(h.problems)),
-        )
-    return grid
 
 
 def build(
@@ -259,7 +218,7 @@ def run_nightly(
         outcome = ingest_all(settings, today, console, command="nightly", transport=transport, warehouse=wh,
                              run_id=lock.run_id)
         if outcome.runs:
-            console.print(ingest_table(outcome))
+            console.print(views.ingest_table(outcome))
         lock.set_phase("validation")
         killed = lock.stale.record.started_at if lock.stale is not None and lock.stale.record.started_at else None
         report = validate(wh, outcome, today, console, since=datetime.fromisoformat(killed) if killed else None)
@@ -274,7 +233,7 @@ def run_nightly(
         console.print(f"Docs:      {docs_path}")
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(built.statuses.items())) or "no results"
     console.print(f"dbt build: {statuses}")
-    print_dbt_problems(console, built)
+    views.print_dbt_problems(console, built)
     for line in outcome.errors:
         console.print(f"[red]  ✗ {escape(line)}[/]", highlight=False)
     if not report.ok:
@@ -284,7 +243,7 @@ def run_nightly(
         )
     if outcome.drift and not outcome.drift.ok:
         console.print(f"[yellow]! schema drift:[/] {outcome.drift.summary()} (details in ops.schema_drift)")
-    console.print(status_table(wh))
+    console.print(views.status_table(wh))
     if not outcome.ok:
         console.print(f"[bold red]FAILED[/]: {len(outcome.errors)} ingestion problem(s); data already loaded is kept.")
         return EXIT_INGEST_FAILED

@@ -3,7 +3,7 @@
 ``start_cluster()`` runs ``initdb`` and ``pg_ctl`` in a fresh temporary directory on a free loopback port
 (unix socket in the same directory), creates a warehouse login role with a random password and a database
 it owns, and returns a :class:`PgCluster` whose :meth:`PgCluster.env` holds the ``SCHOOLWH_PG_*`` variables
-that ``ingestion.warehouse`` and ``profiles.yml`` read. PostgreSQL refuses to run as root, so as root the
+that ``ingestion.core.warehouse`` and ``profiles.yml`` read. PostgreSQL refuses to run as root, so as root the
 server runs as the ``postgres`` OS user (``runuser``); as any other user it runs as that user.
 
 Local connections over the socket trust the ``postgres`` superuser (setup and tests only); TCP connections

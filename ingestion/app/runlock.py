@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ingestion.warehouse import Warehouse, as_warehouse
+from ingestion.core.warehouse import Warehouse, as_warehouse
 
 STOP_GRACE_S = 10.0  # how long a child gets to end after SIGTERM before SIGKILL
 BUSY_WAIT_S = 10.0  # how long to wait for another process to let go of the DuckDB file
@@ -194,7 +194,7 @@ class RunLock:
         schools: Sequence[str] = (), notify: Callable[[str], None] | None = None,
         busy_wait: float = BUSY_WAIT_S,
     ) -> None:
-        from ingestion import runlog
+        from ingestion.ops import runlog
 
         self.warehouse = as_warehouse(warehouse)
         self.path = self.warehouse.lock_path
@@ -309,7 +309,7 @@ class RunLock:
         self._write_aborted(record, reason)
 
     def _write_aborted(self, record: LockRecord, reason: str, starting: bool = True) -> None:
-        from ingestion import runlog
+        from ingestion.ops import runlog
 
         try:
             started = datetime.fromisoformat(record.started_at) if record.started_at else datetime.now()

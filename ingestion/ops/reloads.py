@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from ingestion.warehouse import Warehouse
+from ingestion.core.warehouse import Warehouse
 
 DDL = """
 create schema if not exists ops;

@@ -11,8 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
-from ingestion.redact import register_secret
-from ingestion.warehouse import Warehouse
+from ingestion.core.redact import register_secret
+from ingestion.core.warehouse import Warehouse
 
 ENV = "SCHOOLWH_PUPIL_KEY_SECRET"
 MIN_LENGTH = 16

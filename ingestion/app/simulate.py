@@ -194,13 +194,13 @@ class Backend:
         return {"SCHOOLWH_WAREHOUSE": str(self.path), "SCHOOLWH_TARGET": self.kind}
 
     def warehouse(self):
-        from ingestion.warehouse import Warehouse
+        from ingestion.core.warehouse import Warehouse
 
         return Warehouse.duckdb(self.path)
 
     def reference(self):
         """A fresh copy of the nightly warehouse, holding only the raw (ingestion-owned) schemas."""
-        from ingestion.warehouse import Warehouse
+        from ingestion.core.warehouse import Warehouse
 
         ref = self.root / "reference" / "wh.duckdb"  # same file name = same catalog name in compiled SQL
         ref.parent.mkdir(parents=True, exist_ok=True)
@@ -227,7 +227,7 @@ class PostgresBackend(Backend):
 
     def __init__(self, root: Path, pg_env: dict[str, str], admin: Callable[[str], Any]) -> None:
         super().__init__(root)
-        from ingestion.warehouse import PgSettings
+        from ingestion.core.warehouse import PgSettings
 
         self.pg = PgSettings.from_env(pg_env)
         self.admin = admin
@@ -237,12 +237,12 @@ class PostgresBackend(Backend):
         return {**super().env(), **self.pg.env()}
 
     def warehouse(self):
-        from ingestion.warehouse import Warehouse
+        from ingestion.core.warehouse import Warehouse
 
         return Warehouse("postgres", self.path, self.pg)
 
     def reference(self):
-        from ingestion.warehouse import Warehouse
+        from ingestion.core.warehouse import Warehouse
 
         con = self.admin("postgres")
         try:
@@ -414,7 +414,7 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
 @contextmanager
 def sandbox(seed: int, schools: int, pupils: int, year: int, last: date, root: Path) -> Iterator[tuple[Any, Any, Path, dict]]:
     """A scenario group served on 127.0.0.1 for the whole simulation: (group, scenario, schools file, secrets)."""
-    from ingestion.demo import write_sandbox_config
+    from ingestion.app.demo import write_sandbox_config
     from ingestion.sandbox import scenario as sc
     from ingestion.sandbox.server import SandboxServer
     from ingestion.sandbox.synthetic import generate_group
@@ -437,8 +437,8 @@ def run_simulation(
 
     ``stop_at_first_failure`` ends the run after the first night that is not as expected (tests use it, so a
     known failure costs one night, not the whole itinerary)."""
-    from ingestion.dbt_runner import run_dbt
-    from ingestion.nightly import EXIT_INGEST_FAILED  # the documented exit code of a night a school failed
+    from ingestion.app.dbt_runner import run_dbt
+    from ingestion.app.pipeline import EXIT_INGEST_FAILED  # the documented exit code of a night a school failed
     from ingestion.sandbox import scenario as sc
 
     nights = sorted(nights)
@@ -449,7 +449,7 @@ def run_simulation(
     logs = backend.root / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     exe = Path(sys.executable).parent / "schoolwh"
-    cmd0 = [str(exe)] if exe.exists() else [sys.executable, "-m", "ingestion.cli"]
+    cmd0 = [str(exe)] if exe.exists() else [sys.executable, "-m", "ingestion.app.cli"]
     with sandbox(seed, schools, pupils, year, nights[-1], backend.root) as (group, plan, schools_file, secrets), \
             _environ(secrets):  # the reference build (run_dbt) stores the same pupil-key secret as the nightly
         env = {**os.environ, **backend.env()}
@@ -542,7 +542,7 @@ def command(args: Any, echo: Callable[[str], None] = print) -> int:
     root = Path(args.workdir).resolve()
     if root.exists() and any(root.iterdir()):
         if not (root / MARKER).exists():
-            from ingestion.config import ConfigError
+            from ingestion.core.config import ConfigError
 
             raise ConfigError(f"{root} is not empty and not a previous simulation: choose another --workdir")
         shutil.rmtree(root)
@@ -551,13 +551,13 @@ def command(args: Any, echo: Callable[[str], None] = print) -> int:
     echo(f"Simulating {len(nights)} nights on {args.target} ({nights[0]} .. {nights[-1]}), "
          f"{args.school_count} schools × ~{args.pupils} pupils; logs in {root / 'logs'}")
     if args.target == "postgres" and not os.environ.get("SCHOOLWH_PG_HOST"):
-        from ingestion.pgcluster import start_cluster
+        from ingestion.sandbox.pgcluster import start_cluster
 
         with start_cluster() as cluster:
             backend = PostgresBackend(root, cluster.env(), cluster.admin_connect)
             return _run(args, nights, backend, echo)
     if args.target == "postgres":
-        from ingestion.warehouse import PgSettings
+        from ingestion.core.warehouse import PgSettings
 
         pg = PgSettings.from_env()
 

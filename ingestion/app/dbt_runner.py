@@ -16,13 +16,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from ingestion import pupil_key, reloads, runlock
-from ingestion.buildlog import NodeProblem, schools_named
-from ingestion.redact import redact, register_secret
-from ingestion.telemetry import QUIET_ENV
-from ingestion.warehouse import Warehouse, as_warehouse
+from ingestion.ops import pupil_key, reloads
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]  # the repository root is the dbt project
+from ingestion.app import runlock
+from ingestion.ops.buildlog import NodeProblem, schools_named
+from ingestion.core.redact import redact, register_secret
+from ingestion.core.telemetry import QUIET_ENV
+from ingestion.core.warehouse import Warehouse, as_warehouse
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]  # the repository root is the dbt project
 
 # Telemetry off for every tool, whatever the caller's environment says; plain lines (they are filtered,
 # redacted and logged).
@@ -141,7 +143,7 @@ def run_dbt(
         *_dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
         "--target-path", str(out / "target"), "--log-path", str(out / "logs"),
     ]
-    # its own process group, holding the run lock while it lives, stopped with the run (ingestion/runlock.py)
+    # its own process group, holding the run lock while it lives, stopped with the run (ingestion/app/runlock.py)
     with runlock.spawn(
         cmd, what=f"dbt {args[0] if args else ''}".strip(), cwd=PROJECT_DIR, env=dbt_env(warehouse),
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,

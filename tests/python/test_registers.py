@@ -13,8 +13,7 @@ from ingestion.isams.client import fast_loads
 from ingestion.isams.datasets import BY_NAME
 from ingestion.isams.jsonnet import to_xml, xml_to_jsonnet
 from ingestion.isams.quirks import items
-from ingestion.isams.registers_fast import flat_registers_table, registers_window_table
-from ingestion.isams.source import registers_table
+from ingestion.isams.registers import flat_registers_table, registers_table, registers_window_table
 
 DS = BY_NAME["registration_statuses"]
 

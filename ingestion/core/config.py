@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-from ingestion.redact import looks_like_key, safe_url
+from ingestion.core.redact import looks_like_key, safe_url
 
 DEFAULT_WAREHOUSE = Path("warehouse/schoolwh.duckdb")
 SCHOOL_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,15}$")

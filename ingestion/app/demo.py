@@ -10,7 +10,7 @@ import os
 from datetime import date
 from pathlib import Path
 
-from ingestion import pupil_key
+from ingestion.ops import pupil_key
 from ingestion.sandbox.contract import SchoolGroup
 
 

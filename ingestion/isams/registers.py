@@ -1,4 +1,9 @@
-"""The fast path for register marks: the same Arrow table as ``source.registers_table``, ~10x cheaper.
+"""Register marks to Arrow tables: the generic reference (:func:`registers_table`) and the fast path.
+
+One module for the big dataset (millions of marks a year), which the dlt source (``source.py``) imports
+and which imports nothing of the source back.
+
+**The fast path**: the same Arrow table as :func:`registers_table`, ~10x cheaper.
 
 Registers are the big dataset (millions of marks a year), and the generic path spends ~15-40 us per mark
 in Python: ``quirks.flatten`` per mark, then dlt naming per field per mark. But register items are flat:
@@ -19,18 +24,82 @@ column) makes it return None, and :func:`registers_window_table` then runs the g
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import pyarrow as pa
+from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from ingestion.drift import Shapes, merge_shapes
+from ingestion.core.shapes import Shapes, column_value_tokens, kind_of, merge_shapes
 from ingestion.isams.datasets import BatchDataset
 from ingestion.isams.quirks import flatten, items
-from ingestion.isams.source import REGISTER_KEY, SCHOOL_COLUMN, _column_kinds, normalized, registers_table
 
 log = logging.getLogger(__name__)
+
+SCHOOL_COLUMN = "school_code"
+REGISTER_KEY = [SCHOOL_COLUMN, "id"]  # "@Id" after flatten + dlt naming
+_naming = NamingConvention()
+
+
+@functools.lru_cache(maxsize=4096)
+def normalized(name: str) -> str:
+    """The column name dlt gives ``name`` (snake_case naming convention); cached: called once per field per mark."""
+    return _naming.normalize_identifier(name)
+
+
+def as_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)  # an unexpected nested field: keep it, as JSON text
+
+
+def registers_table(records: Sequence[dict], school_code: str, shapes: Shapes | None = None) -> pa.Table:
+    """Register marks as one all-string Arrow table, columns named as dlt would name them.
+
+    The generic reference: the registers resource builds the same table through
+    ``registers_fast.registers_window_table``, which falls back to this for anything unusual.
+
+    ``shapes``, when given, receives each column's value kinds (for drift): non-strings are counted as
+    they are turned into JSON text, strings are inferred from the non-null count, so the hot loop stays cheap.
+    """
+    columns: dict[str, list[str | None]] = {}
+    odd: dict[str, dict[str, int]] = {}  # column -> non-string kind -> values
+    for i, record in enumerate(records):
+        for key, value in flatten(record).items():
+            name = normalized(key)
+            if name == SCHOOL_COLUMN:
+                name = normalized(f"isams_{key}")
+            if value is not None and not isinstance(value, str):
+                kinds = odd.setdefault(name, {})
+                kinds[kind_of(value)] = kinds.get(kind_of(value), 0) + 1
+            # a field first seen part-way through (e.g. Code) is null for the earlier rows; build that padding
+            # only then (setdefault would build it for every field of every mark: quadratic in window size)
+            if name not in columns:
+                columns[name] = [None] * i
+            columns[name].append(as_text(value))
+        for values in columns.values():
+            values.extend([None] * (i + 1 - len(values)))
+    columns[SCHOOL_COLUMN] = [school_code] * len(records)
+    # the key columns are declared non-null, matching dlt's primary-key hints (else dlt warns per window)
+    schema = pa.schema([pa.field(k, pa.string(), nullable=k not in REGISTER_KEY) for k in columns])
+    table = pa.table(columns, schema=schema)
+    if shapes is not None and records:
+        merge_shapes(shapes, _column_kinds(table, odd))
+    return table
+
+
+def _column_kinds(table: pa.Table, odd: dict[str, dict[str, int]]) -> Shapes:
+    out: Shapes = {}
+    for name in table.column_names:
+        if name == SCHOOL_COLUMN:
+            continue
+        others = odd.get(name, {})
+        strings = table.num_rows - table.column(name).null_count - sum(others.values())
+        out[name] = set(others) | ({"string"} | column_value_tokens(table, name) if strings > 0 else set())
+    return out
 
 
 def _column_name(key: str) -> str:

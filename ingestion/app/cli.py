@@ -13,7 +13,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from ingestion.telemetry import silence
+from ingestion.core.telemetry import silence
 
 silence()  # telemetry off before any tool is imported
 # dlt warns at length about optional fields no school has sent yet; staging types them, so only errors show.
@@ -22,9 +22,10 @@ os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 from rich.console import Console  # noqa: E402
 from rich.markup import escape  # noqa: E402
 
-from ingestion import config as cfg  # noqa: E402
-from ingestion import nightly, pupil_key, runlock, runlog, simulate  # noqa: E402
-from ingestion.warehouse import Warehouse, WarehouseConfigError, WarehouseUnavailable  # noqa: E402
+from ingestion.core import config as cfg  # noqa: E402
+from ingestion.app import pipeline, runlock, simulate, views  # noqa: E402
+from ingestion.ops import pupil_key, runlog  # noqa: E402
+from ingestion.core.warehouse import Warehouse, WarehouseConfigError, WarehouseUnavailable  # noqa: E402
 
 # wide enough for the health table when output goes to a log file (cron) rather than a terminal
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
@@ -36,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         self.print_usage(sys.stderr)
-        self.exit(nightly.EXIT_CONFIG, f"{self.prog}: error: {message}\n")
+        self.exit(pipeline.EXIT_CONFIG, f"{self.prog}: error: {message}\n")
 
 
 EXIT_CODES = """\
@@ -81,14 +82,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings, wh = _settings(args), _warehouse(args)
     only = {c.lower() for c in args.school} if args.school else None
     codes = [s.code for s in settings.schools if not only or s.code.lower() in only]
-    with nightly.warehouse_lock(wh, command="ingest", schools=codes, console=console) as lock:
+    with pipeline.warehouse_lock(wh, command="ingest", schools=codes, console=console) as lock:
         lock.set_phase("ingestion")
-        outcome = nightly.ingest_all(settings, args.today, console, only=only, warehouse=wh, run_id=lock.run_id)
+        outcome = pipeline.ingest_all(settings, args.today, console, only=only, warehouse=wh, run_id=lock.run_id)
     if outcome.runs:
-        console.print(nightly.ingest_table(outcome))
+        console.print(views.ingest_table(outcome))
     for line in outcome.errors:
         console.print(f"[red]✗ {escape(line)}[/]")
-    return nightly.EXIT_OK if outcome.ok else nightly.EXIT_INGEST_FAILED
+    return pipeline.EXIT_OK if outcome.ok else pipeline.EXIT_INGEST_FAILED
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -99,50 +100,50 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.school.lower() not in codes:
         raise cfg.ConfigError(f"school {args.school} is not in the schools file (known: {', '.join(sorted(codes))})")
     school = next(s.code for s in settings.schools if s.code.lower() == args.school.lower())
-    with nightly.warehouse_lock(wh, command="backfill", schools=[school], console=console) as lock:
+    with pipeline.warehouse_lock(wh, command="backfill", schools=[school], console=console) as lock:
         lock.set_phase("ingestion")
-        outcome = nightly.ingest_all(
+        outcome = pipeline.ingest_all(
             settings, args.today, console, only={args.school.lower()}, datasets=["registration_statuses"],
             backfill=(args.date_from, args.date_to), command="backfill", warehouse=wh, run_id=lock.run_id,
         )
     for line in outcome.errors:
         console.print(f"[red]✗ {escape(line)}[/]")
-    return nightly.EXIT_OK if outcome.ok else nightly.EXIT_INGEST_FAILED
+    return pipeline.EXIT_OK if outcome.ok else pipeline.EXIT_INGEST_FAILED
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
     if not warehouse.exists():
         raise cfg.ConfigError(f"no warehouse at {warehouse.describe()}: run schoolwh nightly (or make demo) first")
-    healths = nightly.school_health(warehouse)
-    console.print(nightly.status_table(warehouse, healths))
+    healths = runlog.health(warehouse)
+    console.print(views.status_table(warehouse, healths))
     # non-zero unless every school is ok, so a scheduler can alert on stale or quarantined data too
-    return nightly.EXIT_OK if healths and all(h.state == "ok" for h in healths) else nightly.EXIT_INGEST_FAILED
+    return pipeline.EXIT_OK if healths and all(h.state == "ok" for h in healths) else pipeline.EXIT_INGEST_FAILED
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     pupil_key.from_env()  # fail before doing anything when the deployment secret is missing
     warehouse = _warehouse(args)
-    with nightly.warehouse_lock(warehouse, command="build", console=console) as lock:
+    with pipeline.warehouse_lock(warehouse, command="build", console=console) as lock:
         lock.set_phase("build")
-        result = nightly.build(warehouse, console, as_of=args.today, select=args.select, exclude=args.exclude,
+        result = pipeline.build(warehouse, console, as_of=args.today, select=args.select, exclude=args.exclude,
                                full_refresh=args.full_refresh)
-    nightly.print_dbt_problems(console, result)
-    return nightly.EXIT_OK if result.ok else nightly.EXIT_BUILD_FAILED
+    views.print_dbt_problems(console, result)
+    return pipeline.EXIT_OK if result.ok else pipeline.EXIT_BUILD_FAILED
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
-    with nightly.warehouse_lock(warehouse, command="docs", console=console) as lock:
+    with pipeline.warehouse_lock(warehouse, command="docs", console=console) as lock:
         lock.set_phase("docs")
-        path = nightly.docs(warehouse, console, as_of=args.today)
+        path = pipeline.docs(warehouse, console, as_of=args.today)
     if path:
         console.print(f"Docs: {path}")
-    return nightly.EXIT_OK if path else nightly.EXIT_BUILD_FAILED
+    return pipeline.EXIT_OK if path else pipeline.EXIT_BUILD_FAILED
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ingestion.export import export_marts
+    from ingestion.app.export import export_marts
 
     warehouse = cfg.warehouse_path(args.warehouse)
     try:
@@ -150,23 +151,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         raise cfg.ConfigError(str(exc)) from exc
     console.print(f"Exported {len(paths) - 1} marts to {paths[-1].parent} (Parquet + manifest.json)")
-    return nightly.EXIT_OK
+    return pipeline.EXIT_OK
 
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     pupil_key.from_env()  # fail before ingesting when the deployment secret is missing
-    return nightly.run_nightly(_settings(args), args.today, console, warehouse=_warehouse(args),
+    return pipeline.run_nightly(_settings(args), args.today, console, warehouse=_warehouse(args),
                                full_refresh=args.full_refresh)
 
 
 def _group(args: argparse.Namespace):
-    from ingestion.demo import demo_group
+    from ingestion.app.demo import demo_group
 
     return demo_group(args.seed, args.school_count, args.pupils, args.today)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from ingestion.demo import write_sandbox_config
+    from ingestion.app.demo import write_sandbox_config
     from ingestion.sandbox.server import SandboxServer
 
     group = _group(args)
@@ -184,13 +185,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         pass
     finally:
         server.stop()
-    return nightly.EXIT_OK
+    return pipeline.EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The demo; with ``--target postgres`` and no ``SCHOOLWH_PG_HOST``, on a throwaway local cluster."""
     if _warehouse(args).kind == "postgres" and not os.environ.get("SCHOOLWH_PG_HOST"):
-        from ingestion.pgcluster import PgClusterError, start_cluster
+        from ingestion.sandbox.pgcluster import PgClusterError, start_cluster
 
         try:
             cluster = start_cluster()
@@ -204,7 +205,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from ingestion.demo import write_sandbox_config
+    from ingestion.app.demo import write_sandbox_config
     from ingestion.sandbox.server import SandboxServer
 
     wh = _warehouse(args)
@@ -220,7 +221,7 @@ def _demo(args: argparse.Namespace) -> int:
         os.environ.update(secrets)  # the demo's own keys, for this process only
         console.print(f"Sandbox listening on {server.url}; schools file {schools_file}")
         settings = cfg.Settings(warehouse=warehouse, schools=cfg.load_schools(schools_file))
-        code = nightly.run_nightly(settings, args.today, console, warehouse=wh)
+        code = pipeline.run_nightly(settings, args.today, console, warehouse=wh)
     if wh.kind == "duckdb":
         console.print(f"\nExplore the warehouse read-only: duckdb -readonly {warehouse}")
     return code
@@ -330,13 +331,13 @@ def main(argv: list[str] | None = None) -> None:
         code = args.func(args)
     except (cfg.ConfigError, pupil_key.PupilKeySecretError) as exc:
         console.print(f"[bold red]Configuration error:[/] {escape(str(exc))}")
-        code = nightly.EXIT_CONFIG
+        code = pipeline.EXIT_CONFIG
     except runlock.WarehouseInUse as exc:
         console.print(f"[bold red]Warehouse in use:[/] {escape(str(exc))}")
-        code = nightly.EXIT_LOCKED
-    except nightly.WarehouseLocked as exc:
+        code = pipeline.EXIT_LOCKED
+    except runlock.WarehouseLocked as exc:
         console.print(f"[bold red]Locked:[/] {escape(str(exc))}")
-        code = nightly.EXIT_LOCKED
+        code = pipeline.EXIT_LOCKED
     except runlock.RunAborted as exc:
         console.print(f"[bold red]Aborted:[/] {escape(str(exc))}. Its dbt process (if any) was stopped and data "
                       "already loaded is kept; a run that ingests is recorded as aborted in ops.run_log. "
@@ -348,13 +349,13 @@ def main(argv: list[str] | None = None) -> None:
         # DuckDB's single writer: e.g. status or export while a BI tool writes to the file
         where = Warehouse.duckdb(cfg.warehouse_path(getattr(args, "warehouse", None)))
         console.print(f"[bold red]Warehouse in use:[/] {escape(runlock.in_use_message(where, exc))}")
-        code = nightly.EXIT_LOCKED
+        code = pipeline.EXIT_LOCKED
     except KeyboardInterrupt:  # Ctrl-C before a run took the warehouse: nothing to stop or record
         console.print("[bold red]Aborted[/] (Ctrl-C)")
-        code = nightly.EXIT_ABORTED_SIGINT
+        code = pipeline.EXIT_ABORTED_SIGINT
     except WarehouseUnavailable as exc:
         console.print(f"[bold red]Warehouse unavailable:[/] {escape(str(exc))}")
-        code = nightly.EXIT_CONFIG
+        code = pipeline.EXIT_CONFIG
     sys.exit(code)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from ingestion.warehouse import Connection, Warehouse, as_warehouse
+from ingestion.core.warehouse import Connection, Warehouse, as_warehouse
 
 DDL = """
 create schema if not exists ops;

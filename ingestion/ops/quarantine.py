@@ -23,9 +23,18 @@ whose key is null. Both objects exist once ``validate_landed`` (or ``ensure``) h
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
-from ingestion.validation.rules import DatasetRules
-from ingestion.warehouse import Connection
+from ingestion.core.warehouse import Connection
+
+
+class DatasetRules(Protocol):
+    """What the view needs of a dataset's rules (``ingestion.validation.rules.DatasetRules``; ops sits below
+    validation, so it names the shape, not the class)."""
+
+    name: str
+    key: str
+    scd2: bool
 
 DDL = """
 create schema if not exists ops;
