@@ -241,12 +241,13 @@ def dbt_build(warehouse: Path, today: date, previous: date | None = None) -> dic
     days, as an operator resuming after a gap must (otherwise corrections landed for the days before the gap
     stay out of canonical, and the reconciliation test says so)."""
     from ingestion.app.dbt_runner import run_dbt
+    from ingestion.core.warehouse import Warehouse
 
     variables: dict[str, Any] = {"as_of_date": today.isoformat()}
     if previous is not None:
         variables["attendance_lookback_days"] = (today - previous).days + 14
     t0 = time.perf_counter()
-    result = run_dbt(["build", "--vars", json.dumps(variables)], warehouse)
+    result = run_dbt(["build", "--vars", json.dumps(variables)], Warehouse.duckdb(warehouse))
     seconds = time.perf_counter() - t0
     return {
         "seconds": seconds, "ok": result.ok, "statuses": dict(result.statuses),
@@ -291,7 +292,7 @@ def _copy_raw_to_postgres(warehouse: Path, cluster: Any, workdir: Path) -> int:
     return total
 
 
-def validation_times(warehouse: Path, workdir: Path) -> dict[str, Any]:
+def validation_times(warehouse: Path, workdir: Path, today: date) -> dict[str, Any]:
     """The nightly's validation step (Great Expectations over the latest run's loads) on DuckDB, and on
     PostgreSQL over a copy of the same raw tables (a throwaway cluster); skipped without PostgreSQL."""
     from ingestion.sandbox.pgcluster import PgClusterError, start_cluster
@@ -305,7 +306,8 @@ def validation_times(warehouse: Path, workdir: Path) -> dict[str, Any]:
     copy = scratch / "copy.duckdb"
     shutil.copy(warehouse, copy)  # validation writes ops.quarantine: keep the measured warehouse as it was
     t0 = time.perf_counter()
-    report = validate_landed(Warehouse.duckdb(copy), "bench", load_ids=load_ids, docs_dir=scratch / "gx_duckdb")
+    report = validate_landed(Warehouse.duckdb(copy), "bench", load_ids=load_ids, docs_dir=scratch / "gx_duckdb",
+                            today=today)
     out: dict[str, Any] = {"loads": len(load_ids), "rows_checked": report.rows_checked,
                            "duckdb_s": time.perf_counter() - t0}
     try:
@@ -317,9 +319,9 @@ def validation_times(warehouse: Path, workdir: Path) -> dict[str, Any]:
         t0 = time.perf_counter()
         out["postgres_rows_copied"] = _copy_raw_to_postgres(copy, cluster, scratch)
         out["postgres_copy_s"] = time.perf_counter() - t0
-        pg = Warehouse.from_target("postgres", copy, cluster.env())
+        pg = Warehouse.resolve("postgres", copy, env=cluster.env())
         t0 = time.perf_counter()
-        report = validate_landed(pg, "bench", load_ids=load_ids, docs_dir=scratch / "gx_pg")
+        report = validate_landed(pg, "bench", load_ids=load_ids, docs_dir=scratch / "gx_pg", today=today)
         out["postgres_s"] = time.perf_counter() - t0
         out["postgres_rows_checked"] = report.rows_checked
     shutil.rmtree(scratch, ignore_errors=True)
@@ -439,7 +441,7 @@ class Bench:
         ingest.update(ingest_run_stats(warehouse))
         inc: dict[str, Any] = {"today": day.isoformat(), "ingest": ingest}
         self.say("validation of the next day's loads (DuckDB, then PostgreSQL over a copy)")
-        inc["validation"] = validation_times(warehouse, root)
+        inc["validation"] = validation_times(warehouse, root, day)
         full_ingest = main["ingest"]["wall_s"]
         inc["ingest_vs_full_ingest"] = ingest["wall_s"] / full_ingest
         if not skip_dbt:

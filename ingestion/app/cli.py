@@ -8,6 +8,7 @@ each school's API key in the environment variable the file names, and run ``scho
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from datetime import date
@@ -25,7 +26,7 @@ from rich.markup import escape  # noqa: E402
 from ingestion.core import config as cfg  # noqa: E402
 from ingestion.app import pipeline, runlock, simulate, views  # noqa: E402
 from ingestion.ops import pupil_key, runlog  # noqa: E402
-from ingestion.core.warehouse import Warehouse, WarehouseConfigError, WarehouseUnavailable  # noqa: E402
+from ingestion.core.warehouse import PgSettings, Warehouse, WarehouseConfigError, WarehouseUnavailable  # noqa: E402
 
 # wide enough for the health table when output goes to a log file (cron) rather than a terminal
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 130)
@@ -62,7 +63,6 @@ def _date(text: str) -> date:
 
 def _settings(args: argparse.Namespace) -> cfg.Settings:
     return cfg.Settings(
-        warehouse=cfg.warehouse_path(args.warehouse),
         schools=cfg.load_schools(cfg.schools_path(args.schools)),
         register_start=args.register_start,
         window_days=args.window_days,
@@ -71,9 +71,11 @@ def _settings(args: argparse.Namespace) -> cfg.Settings:
 
 
 def _warehouse(args: argparse.Namespace) -> Warehouse:
-    """``--target`` (or ``$SCHOOLWH_TARGET``) and, for postgres, the ``SCHOOLWH_PG_*`` variables."""
+    """The one warehouse of this command, built here and passed down: ``--target`` (or ``$SCHOOLWH_TARGET``),
+    ``--warehouse`` (or ``$SCHOOLWH_WAREHOUSE``), for postgres the ``SCHOOLWH_PG_*`` variables, and
+    ``--today`` as its as-of date (commands without ``--today`` see it at none)."""
     try:
-        return Warehouse.from_target(args.target, cfg.warehouse_path(args.warehouse))
+        return Warehouse.resolve(getattr(args, "target", None), args.warehouse, as_of=getattr(args, "today", None))
     except WarehouseConfigError as exc:
         raise cfg.ConfigError(str(exc)) from exc
 
@@ -84,7 +86,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     codes = [s.code for s in settings.schools if not only or s.code.lower() in only]
     with pipeline.warehouse_lock(wh, command="ingest", schools=codes, console=console) as lock:
         lock.set_phase("ingestion")
-        outcome = pipeline.ingest_all(settings, args.today, console, only=only, warehouse=wh, run_id=lock.run_id)
+        outcome = pipeline.ingest_all(settings, wh, console, only=only, run_id=lock.run_id)
     if outcome.runs:
         console.print(views.ingest_table(outcome))
     for line in outcome.errors:
@@ -103,8 +105,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     with pipeline.warehouse_lock(wh, command="backfill", schools=[school], console=console) as lock:
         lock.set_phase("ingestion")
         outcome = pipeline.ingest_all(
-            settings, args.today, console, only={args.school.lower()}, datasets=["registration_statuses"],
-            backfill=(args.date_from, args.date_to), command="backfill", warehouse=wh, run_id=lock.run_id,
+            settings, wh, console, only={args.school.lower()}, datasets=["registration_statuses"],
+            backfill=(args.date_from, args.date_to), command="backfill", run_id=lock.run_id,
         )
     for line in outcome.errors:
         console.print(f"[red]✗ {escape(line)}[/]")
@@ -126,7 +128,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
     with pipeline.warehouse_lock(warehouse, command="build", console=console) as lock:
         lock.set_phase("build")
-        result = pipeline.build(warehouse, console, as_of=args.today, select=args.select, exclude=args.exclude,
+        result = pipeline.build(warehouse, console, select=args.select, exclude=args.exclude,
                                full_refresh=args.full_refresh)
     views.print_dbt_problems(console, result)
     return pipeline.EXIT_OK if result.ok else pipeline.EXIT_BUILD_FAILED
@@ -136,7 +138,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
     with pipeline.warehouse_lock(warehouse, command="docs", console=console) as lock:
         lock.set_phase("docs")
-        path = pipeline.docs(warehouse, console, as_of=args.today)
+        path = pipeline.docs(warehouse, console)
     if path:
         console.print(f"Docs: {path}")
     return pipeline.EXIT_OK if path else pipeline.EXIT_BUILD_FAILED
@@ -145,7 +147,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from ingestion.app.export import export_marts
 
-    warehouse = cfg.warehouse_path(args.warehouse)
+    warehouse = _warehouse(args)
     try:
         paths = export_marts(warehouse, Path(args.out).resolve())
     except (FileNotFoundError, ValueError) as exc:
@@ -156,8 +158,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_nightly(args: argparse.Namespace) -> int:
     pupil_key.from_env()  # fail before ingesting when the deployment secret is missing
-    return pipeline.run_nightly(_settings(args), args.today, console, warehouse=_warehouse(args),
-                               full_refresh=args.full_refresh)
+    return pipeline.run_nightly(_settings(args), _warehouse(args), console, full_refresh=args.full_refresh)
 
 
 def _group(args: argparse.Namespace):
@@ -190,7 +191,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The demo; with ``--target postgres`` and no ``SCHOOLWH_PG_HOST``, on a throwaway local cluster."""
-    if _warehouse(args).kind == "postgres" and not os.environ.get("SCHOOLWH_PG_HOST"):
+    wh = _warehouse(args)
+    if wh.kind == "postgres" and not os.environ.get("SCHOOLWH_PG_HOST"):
         from ingestion.sandbox.pgcluster import PgClusterError, start_cluster
 
         try:
@@ -200,15 +202,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         with cluster:
             os.environ.update(cluster.env())  # this process and its dbt runs only
             console.print(f"Throwaway PostgreSQL cluster on 127.0.0.1:{cluster.port} (removed when the demo ends)")
-            return _demo(args)
-    return _demo(args)
+            return _demo(args, dataclasses.replace(wh, pg=PgSettings.from_env(cluster.env())))
+    return _demo(args, wh)
 
 
-def _demo(args: argparse.Namespace) -> int:
+def _demo(args: argparse.Namespace, wh: Warehouse) -> int:
     from ingestion.app.demo import write_sandbox_config
     from ingestion.sandbox.server import SandboxServer
 
-    wh = _warehouse(args)
     warehouse = wh.path
     console.rule("schoolwh demo")
     console.print(
@@ -220,8 +221,8 @@ def _demo(args: argparse.Namespace) -> int:
         schools_file, _, secrets = write_sandbox_config(group, server.url, warehouse.parent / "sandbox")
         os.environ.update(secrets)  # the demo's own keys, for this process only
         console.print(f"Sandbox listening on {server.url}; schools file {schools_file}")
-        settings = cfg.Settings(warehouse=warehouse, schools=cfg.load_schools(schools_file))
-        code = pipeline.run_nightly(settings, args.today, console, warehouse=wh)
+        settings = cfg.Settings(schools=cfg.load_schools(schools_file))
+        code = pipeline.run_nightly(settings, wh, console)
     if wh.kind == "duckdb":
         console.print(f"\nExplore the warehouse read-only: duckdb -readonly {warehouse}")
     return code
@@ -347,7 +348,7 @@ def main(argv: list[str] | None = None) -> None:
         if not runlock.is_conflicting_lock(exc):
             raise
         # DuckDB's single writer: e.g. status or export while a BI tool writes to the file
-        where = Warehouse.duckdb(cfg.warehouse_path(getattr(args, "warehouse", None)))
+        where = Warehouse.resolve("duckdb", getattr(args, "warehouse", None))
         console.print(f"[bold red]Warehouse in use:[/] {escape(runlock.in_use_message(where, exc))}")
         code = pipeline.EXIT_LOCKED
     except KeyboardInterrupt:  # Ctrl-C before a run took the warehouse: nothing to stop or record

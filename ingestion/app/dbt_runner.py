@@ -13,7 +13,7 @@ import sys
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from ingestion.ops import pupil_key, reloads
@@ -22,7 +22,7 @@ from ingestion.app import runlock
 from ingestion.ops.buildlog import NodeProblem, schools_named
 from ingestion.core.redact import redact, register_secret
 from ingestion.core.telemetry import QUIET_ENV
-from ingestion.core.warehouse import Warehouse, as_warehouse
+from ingestion.core.warehouse import Warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]  # the repository root is the dbt project
 
@@ -49,17 +49,10 @@ class DbtResult:
         return self.returncode == 0
 
 
-def resolve_warehouse(warehouse: Warehouse | Path, target: str | None) -> Warehouse:
-    """A Warehouse as is; a bare path is the DuckDB file, or anchors a PostgreSQL target's local state."""
-    if isinstance(warehouse, Warehouse):
-        return warehouse
-    return Warehouse.from_target(target or "duckdb", Path(warehouse))
-
-
-def dbt_env(warehouse: Warehouse | Path, target: str | None = None) -> dict[str, str]:
+def dbt_env(warehouse: Warehouse) -> dict[str, str]:
     env = dict(os.environ)
     env.update(DBT_ENV)
-    env.update(resolve_warehouse(warehouse, target).dbt_env())
+    env.update(warehouse.dbt_env())
     env["DBT_PROFILES_DIR"] = str(PROJECT_DIR)
     return env
 
@@ -69,9 +62,9 @@ def _dbt_executable() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "dbt.cli.main"]
 
 
-def artifacts_dir(warehouse: Warehouse | Path) -> Path:
+def artifacts_dir(warehouse: Warehouse) -> Path:
     """dbt's target and logs live beside their warehouse: runs on two warehouses never mix artifacts."""
-    return as_warehouse(warehouse).local_dir / "dbt"
+    return warehouse.local_dir / "dbt"
 
 
 def _stored(warehouse: Warehouse, relation: str | None, limit: int = 5) -> tuple[list[str], tuple[str, ...]]:
@@ -117,20 +110,17 @@ def _summarise(result: DbtResult, warehouse: Warehouse) -> None:
 
 def run_dbt(
     args: Sequence[str],
-    warehouse: Warehouse | Path,
+    warehouse: Warehouse,
     *,
-    target: str | None = None,
     echo: Callable[[str], None] | None = None,
-    as_of: date | None = None,
 ) -> DbtResult:
     """Run ``dbt <args>`` in the project; ``echo`` receives each (redacted) output line.
 
-    ``as_of`` is the run's as-of date, passed to dbt as the var ``as_of_date`` (every model reads "today"
+    The warehouse's as-of date is passed to dbt as the var ``as_of_date`` (every model reads "today"
     through it: the incremental look-back, staleness, the current academic year).
     """
-    warehouse = resolve_warehouse(warehouse, target)
-    if as_of is not None:
-        args = [*args, "--vars", json.dumps({"as_of_date": as_of.isoformat()})]
+    if warehouse.as_of is not None:
+        args = [*args, "--vars", json.dumps({"as_of_date": warehouse.as_of.isoformat()})]
     if warehouse.pg is not None:
         register_secret(warehouse.pg.password)  # dbt masks DBT_ENV_SECRET_* itself; this guards our echo too
     if args and args[0] in EXECUTING:

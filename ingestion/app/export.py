@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.core.warehouse import Warehouse
+
 EXPORT_SCHEMA = "marts"
 MANIFEST_NAME = "manifest.json"
 
@@ -58,26 +60,30 @@ def _export_table(con: duckdb.DuckDBPyConnection, table: str, out_dir: Path) -> 
     return ExportedTable(table=table, file=target.name, rows=int(rows), columns=columns)
 
 
-def export_marts(warehouse: Path, out_dir: Path) -> list[Path]:
+def export_marts(warehouse: Warehouse, out_dir: Path) -> list[Path]:
     """Write every table of schema ``marts`` in ``warehouse`` to ``out_dir/<table>.parquet``, plus
     ``out_dir/manifest.json``; returns the written paths (Parquet files sorted by table, manifest last).
 
     Raises FileNotFoundError when the warehouse does not exist (a read-only open never creates one) and
-    ValueError when it has no marts (build it first).
+    ValueError when it has no marts (build it first) or is not a DuckDB file (PostgreSQL serves BI tools
+    itself: docs/postgres.md).
     """
-    warehouse = Path(warehouse)
-    if not warehouse.is_file():
-        raise FileNotFoundError(f"warehouse not found: {warehouse}")
+    if warehouse.kind != "duckdb":
+        raise ValueError(f"export writes the marts of a DuckDB warehouse; {warehouse.describe()} is PostgreSQL, "
+                         "which BI tools read directly (docs/postgres.md)")
+    path = warehouse.path
+    if not path.is_file():
+        raise FileNotFoundError(f"warehouse not found: {path}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(path), read_only=True) as con:
         tables = mart_tables(con)
         if not tables:
-            raise ValueError(f"{warehouse} has no tables in schema {EXPORT_SCHEMA!r}: run the dbt build first")
+            raise ValueError(f"{path} has no tables in schema {EXPORT_SCHEMA!r}: run the dbt build first")
         exported = [_export_table(con, table, out_dir) for table in tables]
     manifest = {
         "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "warehouse": warehouse.name,
+        "warehouse": path.name,
         "schema": EXPORT_SCHEMA,
         "tables": [asdict(item) for item in exported],
     }

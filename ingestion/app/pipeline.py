@@ -21,9 +21,9 @@ from ingestion.ops import buildlog, drift, reloads, runlog
 from ingestion.app import runlock, views
 from ingestion.core import shapes
 from ingestion.core.config import Settings, default_register_start
-from ingestion.app.dbt_runner import DbtResult, artifacts_dir, resolve_warehouse, run_dbt
+from ingestion.app.dbt_runner import DbtResult, artifacts_dir, run_dbt
 from ingestion.core.redact import install_log_redaction, register_secret, safe_url
-from ingestion.core.warehouse import Warehouse, as_warehouse
+from ingestion.core.warehouse import Warehouse
 
 EXIT_OK = 0
 EXIT_INGEST_FAILED = 1
@@ -37,7 +37,7 @@ EXIT_ABORTED_SIGTERM = 128 + 15
 
 
 def warehouse_lock(
-    warehouse: Warehouse | Path, *, command: str = "", schools: list[str] | tuple[str, ...] = (),
+    warehouse: Warehouse, *, command: str = "", schools: list[str] | tuple[str, ...] = (),
     console: Console | None = None,
 ) -> runlock.RunLock:
     """Hold the warehouse for the whole run (``ingestion/app/runlock.py``): refuses a second run (exit 4), stops
@@ -46,9 +46,9 @@ def warehouse_lock(
     return runlock.RunLock(warehouse, command=command, schools=schools, notify=notify)
 
 
-def pipelines_dir(warehouse: Warehouse | Path) -> Path:
+def pipelines_dir(warehouse: Warehouse) -> Path:
     """dlt's local state lives beside its warehouse, so each warehouse has its own incremental state."""
-    return as_warehouse(warehouse).local_dir / ".dlt_pipelines"
+    return warehouse.local_dir / ".dlt_pipelines"
 
 
 @dataclass
@@ -66,7 +66,7 @@ class IngestOutcome:
 
 def ingest_all(
     settings: Settings,
-    today: date,
+    warehouse: Warehouse,
     console: Console,
     *,
     only: set[str] | None = None,
@@ -75,18 +75,17 @@ def ingest_all(
     command: str = "ingest",
     transport=None,
     sleep: Callable[[float], None] = time.sleep,
-    warehouse: Warehouse | None = None,
     run_id: str | None = None,
 ) -> IngestOutcome:
-    """Load every configured school (or ``only`` those codes) into ``warehouse`` (default: the DuckDB file
-    ``settings.warehouse``); a failing school never stops the others.
+    """Load every configured school (or ``only`` those codes) into ``warehouse``, as of its as-of date; a
+    failing school never stops the others.
 
     Writes one run-log row per school and dataset to ``ops.run_log``.
     """
     from ingestion.isams.source import ingest_school  # dlt import is slow; only when ingesting
 
     install_log_redaction()
-    wh = warehouse or as_warehouse(settings.warehouse)
+    wh, today = warehouse, warehouse.require_as_of()
     if wh.pg is not None:
         register_secret(wh.pg.password)
     outcome = IngestOutcome(run_id=run_id or runlog.new_run_id(), started_at=datetime.now())
@@ -142,15 +141,15 @@ def ingest_all(
     return outcome
 
 
-def validate(warehouse: Warehouse | Path, outcome: IngestOutcome, today: date, console: Console,
-             since: datetime | None = None):
+def validate(warehouse: Warehouse, outcome: IngestOutcome, console: Console, since: datetime | None = None):
     """Great Expectations on this run's loads (and, with ``since``, on earlier loads: those of a run that was
     killed before it validated them); failing records go to ops.quarantine, staging skips them."""
     from ingestion.validation import load_ids_since, validate_landed  # GX import is slow
 
     with console.status("Validating landed data (Great Expectations) ..."):
         report = validate_landed(
-            warehouse, outcome.run_id, load_ids=load_ids_since(warehouse, since or outcome.started_at), today=today
+            warehouse, outcome.run_id, load_ids=load_ids_since(warehouse, since or outcome.started_at),
+            today=warehouse.require_as_of(),
         )
     console.print(
         f"{'[green]✓[/]' if report.ok else '[yellow]![/]'} validated {report.rows_checked:,} landed rows: "
@@ -166,11 +165,11 @@ def validate(warehouse: Warehouse | Path, outcome: IngestOutcome, today: date, c
 
 
 def build(
-    warehouse: Warehouse | Path, console: Console, *, as_of: date, run_id: str | None = None,
-    command: str = "build", target: str | None = None, select: list[str] | None = None,
+    warehouse: Warehouse, console: Console, *, run_id: str | None = None,
+    command: str = "build", select: list[str] | None = None,
     exclude: list[str] | None = None, full_refresh: bool = False,
 ) -> DbtResult:
-    """``dbt build`` (seeds, models, tests) as of ``as_of`` with a progress line; prints only problems and the
+    """``dbt build`` (seeds, models, tests) as of the warehouse's as-of date, with a progress line; prints only problems and the
     tally, and records the outcome in ``ops.build_log`` (what ``status`` reads).
 
     ``full_refresh`` rebuilds the incremental attendance models from all history (weekly, and after code
@@ -186,18 +185,18 @@ def build(
             elif any(k in line for k in ("ERROR", "FAIL", "WARN", "Done.")):
                 console.print(line, markup=False, highlight=False)
 
-        result = run_dbt(args, warehouse, target=target, echo=echo, as_of=as_of)
+        result = run_dbt(args, warehouse, echo=echo)
     buildlog.record(
-        resolve_warehouse(warehouse, target), run_id or runlog.new_run_id(), command, as_of, result.returncode,
+        warehouse, run_id or runlog.new_run_id(), command, warehouse.as_of, result.returncode,
         dict(result.statuses), result.problems,
     )
     return result
 
 
-def docs(warehouse: Warehouse | Path, console: Console, *, as_of: date, target: str | None = None) -> Path | None:
-    """Generate the dbt docs (as of ``as_of``) as one static HTML file; returns its path."""
-    result = run_dbt(["docs", "generate", "--static"], warehouse, target=target, as_of=as_of)
-    path = artifacts_dir(resolve_warehouse(warehouse, target)) / "target" / "static_index.html"
+def docs(warehouse: Warehouse, console: Console) -> Path | None:
+    """Generate the dbt docs (as of the warehouse's as-of date) as one static HTML file; returns its path."""
+    result = run_dbt(["docs", "generate", "--static"], warehouse)
+    path = artifacts_dir(warehouse) / "target" / "static_index.html"
     if not result.ok or not path.exists():
         console.print("[red]dbt docs generate failed[/]")
         return None
@@ -205,28 +204,25 @@ def docs(warehouse: Warehouse | Path, console: Console, *, as_of: date, target: 
 
 
 def run_nightly(
-    settings: Settings, today: date, console: Console, *, transport=None, warehouse: Warehouse | None = None,
-    full_refresh: bool = False,
+    settings: Settings, warehouse: Warehouse, console: Console, *, transport=None, full_refresh: bool = False,
 ) -> int:
-    """Ingest, build, document ``warehouse`` (default: the DuckDB file ``settings.warehouse``); return the
-    process exit code."""
-    wh = warehouse or as_warehouse(settings.warehouse)
+    """Ingest, build, document ``warehouse`` as of its as-of date; return the process exit code."""
+    wh, today = warehouse, warehouse.require_as_of()
     lock = warehouse_lock(wh, command="nightly", schools=[s.code for s in settings.schools], console=console)
     with lock:
         console.rule(f"schoolwh nightly · {len(settings.schools)} school(s) · {today.isoformat()} · {wh.kind}")
         lock.set_phase("ingestion")
-        outcome = ingest_all(settings, today, console, command="nightly", transport=transport, warehouse=wh,
-                             run_id=lock.run_id)
+        outcome = ingest_all(settings, wh, console, command="nightly", transport=transport, run_id=lock.run_id)
         if outcome.runs:
             console.print(views.ingest_table(outcome))
         lock.set_phase("validation")
         killed = lock.stale.record.started_at if lock.stale is not None and lock.stale.record.started_at else None
-        report = validate(wh, outcome, today, console, since=datetime.fromisoformat(killed) if killed else None)
+        report = validate(wh, outcome, console, since=datetime.fromisoformat(killed) if killed else None)
         console.rule("dbt build")
         lock.set_phase("build")
-        built = build(wh, console, as_of=today, run_id=outcome.run_id, command="nightly", full_refresh=full_refresh)
+        built = build(wh, console, run_id=outcome.run_id, command="nightly", full_refresh=full_refresh)
         lock.set_phase("docs")
-        docs_path = docs(wh, console, as_of=today) if built.ok or built.statuses else None
+        docs_path = docs(wh, console) if built.ok or built.statuses else None
     console.rule("Summary")
     console.print(f"Warehouse: {wh.describe()}")
     if docs_path:

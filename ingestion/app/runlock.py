@@ -38,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ingestion.core.warehouse import Warehouse, as_warehouse
+from ingestion.core.warehouse import Warehouse
 
 STOP_GRACE_S = 10.0  # how long a child gets to end after SIGTERM before SIGKILL
 BUSY_WAIT_S = 10.0  # how long to wait for another process to let go of the DuckDB file
@@ -190,13 +190,13 @@ class RunLock:
     """Hold the warehouse for one run: ``with RunLock(wh, command="nightly", schools=[...]) as lock:``."""
 
     def __init__(
-        self, warehouse: Warehouse | Path, *, command: str = "", run_id: str | None = None,
+        self, warehouse: Warehouse, *, command: str = "", run_id: str | None = None,
         schools: Sequence[str] = (), notify: Callable[[str], None] | None = None,
         busy_wait: float = BUSY_WAIT_S,
     ) -> None:
         from ingestion.ops import runlog
 
-        self.warehouse = as_warehouse(warehouse)
+        self.warehouse = warehouse
         self.path = self.warehouse.lock_path
         self.record = LockRecord(
             pid=os.getpid(), start=start_time(os.getpid()), run_id=run_id or runlog.new_run_id(), command=command,

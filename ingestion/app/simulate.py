@@ -482,7 +482,7 @@ def run_simulation(
             if check_every > 0 and ((k + 1) % check_every == 0 or k == len(nights) - 1):
                 t1 = time.monotonic()
                 reference = backend.reference()
-                built = run_dbt(["build", "--full-refresh", *NO_TESTS], reference, as_of=night)
+                built = run_dbt(["build", "--full-refresh", *NO_TESTS], reference.at(night))
                 if not built.ok:
                     result.identical, result.difference = False, "full refresh failed: " + "; ".join(built.failures)[-2000:]
                 else:

@@ -1,4 +1,4 @@
-"""Configuration: which schools to ingest, where the warehouse lives, and how secrets are found.
+"""Configuration: which schools to ingest and how their secrets are found (the warehouse: ``core.warehouse``).
 
 Schools come from a TOML file (``--schools FILE`` or ``SCHOOLWH_SCHOOLS``). The file holds *names* of
 environment variables, never keys. A secret is looked up, in order, in:
@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ingestion.core.redact import looks_like_key, safe_url
 
-DEFAULT_WAREHOUSE = Path("warehouse/schoolwh.duckdb")
 SCHOOL_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,15}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # a setting named like one of these holds a secret itself, unless it ends in _env (the name of a variable)
@@ -55,18 +54,12 @@ class SchoolConfig:
 
 @dataclass(frozen=True)
 class Settings:
-    """Run-wide settings shared by ``ingest``, ``build`` and ``nightly``."""
+    """What ``ingest``, ``backfill`` and ``nightly`` read from the schools file and their options."""
 
-    warehouse: Path
     schools: tuple[SchoolConfig, ...]
     register_start: date | None = None  # first register date to backfill; default: previous academic year
     window_days: int = 14  # register window per Batch request (real API times out at ~35 s)
     lookback_days: int = 14  # registers are corrected after the fact: re-read this many days each night
-
-
-def warehouse_path(flag: str | None = None) -> Path:
-    """``--warehouse`` beats ``SCHOOLWH_WAREHOUSE`` beats the default ``warehouse/schoolwh.duckdb``."""
-    return Path(flag or os.environ.get("SCHOOLWH_WAREHOUSE") or DEFAULT_WAREHOUSE).resolve()
 
 
 def _dlt_secret(code: str, key: str) -> str | None:

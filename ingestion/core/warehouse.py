@@ -1,13 +1,17 @@
-"""The warehouse: one DuckDB file or one PostgreSQL database, as ingestion, validation and status see it.
+"""The warehouse a command works on: one DuckDB file or one PostgreSQL database, and the as-of date it is
+seen at. Built once, at the command line's edge (:meth:`Warehouse.resolve`), and passed down as it is.
 
-:class:`Warehouse` says where raw data lands (``dlt_destination``), which dbt target builds it
-(``dbt_target``), how to open it (``connect``: a tiny connection with ``execute``/``fetchall``/``frame``
-on both backends, ``?`` placeholders everywhere) and where its local state lives (``local_dir``: dlt
-pipeline state, dbt artifacts, GX docs and the run lock, kept apart per warehouse).
+:class:`Warehouse` says where raw data lands (``dlt_destination``), what dbt's profiles.yml reads
+(``dbt_env``: the target, the DuckDB path, the PostgreSQL settings; profiles.yml has no defaults of its
+own), how to open it (``connect``: a tiny connection with ``execute``/``fetchall``/``frame`` on both
+backends, ``?`` placeholders everywhere), where its local state lives (``local_dir``: dlt pipeline state, dbt
+artifacts, GX docs and the run lock, kept apart per warehouse) and ``as_of``: the run's as-of date
+(``--today``), which ingestion windows, validation bounds and dbt's ``as_of_date`` all read from here.
 
-The target comes from ``--target`` or ``SCHOOLWH_TARGET`` (default ``duckdb``). PostgreSQL settings come from
-the environment variables profiles.yml reads: ``SCHOOLWH_PG_HOST``, ``SCHOOLWH_PG_PORT``, ``SCHOOLWH_PG_USER``,
-``DBT_ENV_SECRET_SCHOOLWH_PG_PASSWORD`` and ``SCHOOLWH_PG_DATABASE``. The password is never printed.
+The target comes from ``--target`` or ``SCHOOLWH_TARGET`` (default ``duckdb``); the DuckDB file from
+``--warehouse`` or ``SCHOOLWH_WAREHOUSE`` (default ``warehouse/schoolwh.duckdb``). PostgreSQL settings come
+from ``SCHOOLWH_PG_HOST``, ``SCHOOLWH_PG_PORT``, ``SCHOOLWH_PG_USER``, ``DBT_ENV_SECRET_SCHOOLWH_PG_PASSWORD``
+and ``SCHOOLWH_PG_DATABASE``. The password is never printed.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +30,7 @@ import pandas as pd
 Kind = Literal["duckdb", "postgres"]
 TARGETS: tuple[Kind, ...] = ("duckdb", "postgres")
 PASSWORD_ENV = "DBT_ENV_SECRET_SCHOOLWH_PG_PASSWORD"
+DEFAULT_PATH = Path("warehouse/schoolwh.duckdb")
 
 
 class WarehouseConfigError(ValueError):
@@ -64,23 +70,43 @@ class PgSettings:
 
 @dataclass(frozen=True)
 class Warehouse:
-    """``path``: the DuckDB file; for PostgreSQL it only anchors the local state directory."""
+    """``path``: the DuckDB file; for PostgreSQL it only anchors the local state directory.
+
+    ``as_of``: the run's as-of date; None only for commands that read what is there (status, export).
+    """
 
     kind: Kind
     path: Path
     pg: PgSettings | None = None
+    as_of: date | None = None
 
     @classmethod
-    def duckdb(cls, path: Path) -> Warehouse:
-        return cls("duckdb", Path(path))
+    def duckdb(cls, path: Path, as_of: date | None = None) -> Warehouse:
+        return cls("duckdb", Path(path), as_of=as_of)
 
     @classmethod
-    def from_target(cls, target: str | None, path: Path, env: dict[str, str] | None = None) -> Warehouse:
-        """``target`` (None: ``$SCHOOLWH_TARGET``, default duckdb) with the PostgreSQL settings from ``env``."""
-        kind = target or (os.environ if env is None else env).get("SCHOOLWH_TARGET") or "duckdb"
+    def resolve(
+        cls, target: str | None = None, path: Path | str | None = None, *, as_of: date | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Warehouse:
+        """The warehouse of the command line: ``target`` (None: ``$SCHOOLWH_TARGET``, default duckdb), ``path``
+        (None: ``$SCHOOLWH_WAREHOUSE``, default ``warehouse/schoolwh.duckdb``), PostgreSQL settings from ``env``."""
+        env = dict(os.environ if env is None else env)
+        kind = target or env.get("SCHOOLWH_TARGET") or "duckdb"
         if kind not in TARGETS:
             raise WarehouseConfigError(f"unknown target {kind!r} (choose {' or '.join(TARGETS)})")
-        return cls("postgres", Path(path), PgSettings.from_env(env)) if kind == "postgres" else cls.duckdb(path)
+        where = Path(path or env.get("SCHOOLWH_WAREHOUSE") or DEFAULT_PATH).resolve()
+        pg = PgSettings.from_env(env) if kind == "postgres" else None
+        return cls(kind, where, pg, as_of)
+
+    def at(self, as_of: date) -> Warehouse:
+        """The same warehouse seen at another as-of date."""
+        return replace(self, as_of=as_of)
+
+    def require_as_of(self) -> date:
+        if self.as_of is None:
+            raise ValueError(f"{self.describe()}: this step needs the run's as-of date (--today)")
+        return self.as_of
 
     @property
     def dbt_target(self) -> str:
@@ -110,7 +136,7 @@ class Warehouse:
         return self.path.exists() if self.pg is None else True
 
     def dbt_env(self) -> dict[str, str]:
-        """What dbt's profiles.yml needs to reach this warehouse."""
+        """Everything dbt's profiles.yml reads (it has no defaults of its own)."""
         env = {"SCHOOLWH_TARGET": self.dbt_target, "SCHOOLWH_WAREHOUSE": str(self.path)}
         return {**env, **self.pg.env()} if self.pg else env
 
@@ -146,11 +172,6 @@ class Warehouse:
                 yield Connection("postgres", con)
         finally:
             con.close()
-
-
-def as_warehouse(warehouse: Warehouse | Path | str) -> Warehouse:
-    """Accept a bare path (a DuckDB file) wherever a warehouse is expected."""
-    return warehouse if isinstance(warehouse, Warehouse) else Warehouse.duckdb(Path(warehouse))
 
 
 def _pg_sql(sql: str) -> str:

@@ -39,7 +39,7 @@ from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, Bat
 from ingestion.isams.quirks import flatten, items
 from ingestion.isams.registers import REGISTER_KEY, SCHOOL_COLUMN, as_text, normalized, registers_window_table
 from ingestion.core.redact import redact, safe_url
-from ingestion.core.warehouse import Warehouse, as_warehouse
+from ingestion.core.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
@@ -351,7 +351,7 @@ def _schema() -> dlt.Schema:
 
 def ingest_school(
     school: SchoolConfig,
-    warehouse: Warehouse | Path,
+    warehouse: Warehouse,
     pipelines_dir: Path,
     *,
     register_start: date,
@@ -369,7 +369,7 @@ def ingest_school(
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
     pipeline = dlt.pipeline(
         pipeline_name=f"isams_{school.code.lower()}",
-        destination=as_warehouse(warehouse).dlt_destination(),
+        destination=warehouse.dlt_destination(),
         dataset_name=DATASET_NAME,
         pipelines_dir=str(pipelines_dir),
     )
@@ -384,12 +384,12 @@ def ingest_school(
             info = pipeline.run(source)
             info.raise_on_failed_jobs()
             result.removed = remove_vanished_marks(
-                as_warehouse(warehouse), school.code, result.reread_windows, set(info.loads_ids)
+                warehouse, school.code, result.reread_windows, set(info.loads_ids)
             )
         except Exception as exc:
             # dlt keeps a failed package and retries it on the next run; nothing loaded before is lost
             raise IngestError(redact(
-                f"school {school.code}: loading into {as_warehouse(warehouse).describe()} failed "
+                f"school {school.code}: loading into {warehouse.describe()} failed "
                 f"({type(exc).__name__}: {exc}). "
                 "Rows loaded by earlier runs are unchanged; fix the cause and run again.",
                 school.secrets(),

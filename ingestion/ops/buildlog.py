@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
 
-from ingestion.core.warehouse import Connection, Warehouse, as_warehouse
+from ingestion.core.warehouse import Connection, Warehouse
 
 DDL = """
 create schema if not exists ops;
@@ -65,7 +64,7 @@ def schools_named(con: Connection, relation: str | None) -> tuple[str, ...]:
 
 
 def record(
-    warehouse: Warehouse | Path, run_id: str, command: str, as_of: date | None, returncode: int,
+    warehouse: Warehouse, run_id: str, command: str, as_of: date | None, returncode: int,
     statuses: dict[str, int], problems: list[NodeProblem],
 ) -> None:
     """Append one build: its outcome and every problem node (one row per school it names)."""
@@ -81,7 +80,7 @@ def record(
     if returncode != 0 and not any(p.status in FAILED for p in problems):
         # dbt stopped before running any node (compilation error, connection refused, killed): every school
         rows.append((run_id, None, "dbt", "error", f"dbt exited with code {returncode} before reporting results"))
-    with as_warehouse(warehouse).connect() as con:
+    with warehouse.connect() as con:
         con.execute(DDL)
         con.execute(
             "insert into ops.build_log values (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Literal
 
 from ingestion.core.shapes import (
@@ -44,7 +43,7 @@ from ingestion.core.shapes import (
     value_classes,
     value_examples,
 )
-from ingestion.core.warehouse import Connection, Warehouse, as_warehouse
+from ingestion.core.warehouse import Connection, Warehouse
 
 DriftKind = Literal["new_field", "missing_field", "changed_type", "changed_values"]
 
@@ -203,7 +202,7 @@ def _store(con: Connection, obs: DatasetFields, known: dict[str, _Known], run_id
             )
 
 
-def record_drift(warehouse: Warehouse | Path, run_id: str, observations: Iterable[DatasetFields]) -> DriftReport:
+def record_drift(warehouse: Warehouse, run_id: str, observations: Iterable[DatasetFields]) -> DriftReport:
     """Compare this run's fields with what each school sent before; persist both; return the changes.
 
     A missing field is reported once, when it first goes missing; it is reported as nothing again until it
@@ -212,7 +211,7 @@ def record_drift(warehouse: Warehouse | Path, run_id: str, observations: Iterabl
     """
     report = DriftReport(run_id)
     now = datetime.now()
-    with as_warehouse(warehouse).connect() as con:
+    with warehouse.connect() as con:
         con.execute(DDL)
         for obs in observations:
             if not obs.fields:

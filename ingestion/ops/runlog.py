@@ -10,11 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from ingestion.ops import buildlog
 from ingestion.ops.drift import value_drift_per_school
-from ingestion.core.warehouse import Warehouse, as_warehouse
+from ingestion.core.warehouse import Warehouse
 
 DDL = """
 create schema if not exists ops;
@@ -61,7 +60,7 @@ def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def write(warehouse: Warehouse | Path, run_id: str, command: str, started_at: datetime, runs: list[SchoolRun]) -> None:
+def write(warehouse: Warehouse, run_id: str, command: str, started_at: datetime, runs: list[SchoolRun]) -> None:
     """Append this run's rows; the log is append-only, so history of every night is kept."""
     finished_at = datetime.now()
     rows = []
@@ -74,7 +73,7 @@ def write(warehouse: Warehouse | Path, run_id: str, command: str, started_at: da
                      run.retries, round(run.duration_seconds, 3), "ok" if run.ok else "failed",
                      "; ".join(f"{k}: {v}" if k != "*" else v for k, v in run.errors.items()) or None,
                      sum(run.fetched.values())))
-    with as_warehouse(warehouse).connect() as con:
+    with warehouse.connect() as con:
         con.execute(DDL)
         if rows:
             # columns by name: a warehouse created before rows_fetched has it last
@@ -82,14 +81,14 @@ def write(warehouse: Warehouse | Path, run_id: str, command: str, started_at: da
 
 
 def write_aborted(
-    warehouse: Warehouse | Path, run_id: str, command: str, started_at: datetime, schools: list[str], reason: str
+    warehouse: Warehouse, run_id: str, command: str, started_at: datetime, schools: list[str], reason: str
 ) -> None:
     """A run stopped by a signal, or killed and found by the next run: one row per school it was loading
     (dataset ``*``, outcome ``aborted``), so the log has every run and ``status`` does not call it a success."""
     finished_at = datetime.now()
     rows = [(run_id, command, started_at, finished_at, school, "*", None, None, None, "aborted", reason, None)
             for school in schools]
-    with as_warehouse(warehouse).connect() as con:
+    with warehouse.connect() as con:
         con.execute(DDL)
         if rows:
             con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
@@ -194,10 +193,10 @@ def _per_school(con, sql: str) -> dict[str, tuple]:
     return {row[0]: row[1:] for row in con.execute(sql).fetchall()}
 
 
-def health(warehouse: Warehouse | Path) -> list[SchoolHealth]:
+def health(warehouse: Warehouse) -> list[SchoolHealth]:
     """Per-school health from the run log, the quarantine, the monitoring models and the last dbt build
     (``ops.build_log``, written by every build: never dbt's run_results.json, which docs overwrite)."""
-    with as_warehouse(warehouse).connect(read_only=True) as con:
+    with warehouse.connect(read_only=True) as con:
         if not con.table_exists("ops", "run_log"):
             return []
         rows = con.execute(STATUS_SQL).fetchall()

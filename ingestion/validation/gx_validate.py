@@ -28,7 +28,7 @@ from ingestion.ops import quarantine
 from ingestion.validation.rules import (
     INTEGER_REGEX, RULES, TIMESTAMP_FORMAT, TIMESTAMP_SHAPE, DatasetRules, is_sensitive,
 )
-from ingestion.core.warehouse import Connection, Warehouse, as_warehouse
+from ingestion.core.warehouse import Connection, Warehouse
 
 RAW_SCHEMA = "raw_isams"
 ROW = "_row"  # synthetic row number: the only thing GX reports about a failing row
@@ -369,19 +369,18 @@ def per_school(dataset: str, frame: pd.DataFrame, failures: dict[str, list[int]]
 
 
 def validate_landed(
-    warehouse: Warehouse | Path,
+    warehouse: Warehouse,
     run_id: str,
     *,
     load_ids: set[str] | None = None,
     docs_dir: Path | None = None,
-    today: date | None = None,
+    today: date,
 ) -> ValidationReport:
     """Validate the current rows of ``load_ids`` (None: all current rows), quarantine failures, build docs.
 
     Opens the warehouse for writing (ops.quarantine), so run it when dlt and dbt are not running.
     """
-    started, today = time.monotonic(), today or date.today()
-    warehouse = as_warehouse(warehouse)
+    started = time.monotonic()
     docs_dir = docs_dir or warehouse.local_dir / "gx_docs"
     report = ValidationReport(run_id)
     with warehouse.connect() as con:
@@ -409,9 +408,9 @@ def validate_landed(
     return report
 
 
-def load_ids_since(warehouse: Warehouse | Path, since: datetime) -> set[str]:
+def load_ids_since(warehouse: Warehouse, since: datetime) -> set[str]:
     """The dlt loads completed at or after ``since`` (the loads of a run that started then)."""
-    with as_warehouse(warehouse).connect(read_only=True) as con:
+    with warehouse.connect(read_only=True) as con:
         if not con.table_exists(RAW_SCHEMA, "_dlt_loads"):
             return set()
         rows = con.execute(

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from ingestion.core import config as cfg
+from ingestion.core.warehouse import Warehouse
+
+REPO = Path(__file__).resolve().parents[2]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "schools.example.toml"
 
@@ -61,10 +65,26 @@ def test_duplicate_codes_and_bad_codes_are_refused(tmp_path, monkeypatch):
 
 def test_warehouse_path_precedence(monkeypatch, tmp_path):
     monkeypatch.setenv("SCHOOLWH_WAREHOUSE", str(tmp_path / "env.duckdb"))
-    assert cfg.warehouse_path() == tmp_path / "env.duckdb"
-    assert cfg.warehouse_path(str(tmp_path / "flag.duckdb")) == tmp_path / "flag.duckdb"
+    assert Warehouse.resolve().path == tmp_path / "env.duckdb"
+    assert Warehouse.resolve(None, str(tmp_path / "flag.duckdb")).path == tmp_path / "flag.duckdb"
     monkeypatch.delenv("SCHOOLWH_WAREHOUSE")
-    assert cfg.warehouse_path().name == "schoolwh.duckdb"
+    assert Warehouse.resolve().path.name == "schoolwh.duckdb"
+    assert Warehouse.resolve().path.is_absolute()
+
+
+def test_one_warehouse_carries_target_path_and_as_of_to_dbt(monkeypatch, tmp_path):
+    """What profiles.yml reads comes only from the warehouse object, and its as-of date is dbt's as_of_date."""
+    monkeypatch.delenv("SCHOOLWH_TARGET", raising=False)
+    wh = Warehouse.resolve(None, tmp_path / "w.duckdb", as_of=date(2025, 11, 3))
+    assert wh.dbt_env() == {"SCHOOLWH_TARGET": "duckdb", "SCHOOLWH_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    assert wh.require_as_of() == date(2025, 11, 3) and wh.at(date(2025, 11, 4)).as_of == date(2025, 11, 4)
+    with pytest.raises(ValueError, match="as-of date"):
+        Warehouse.resolve(None, tmp_path / "w.duckdb").require_as_of()
+    profile = (REPO / "profiles.yml").read_text()
+    read = set(re.findall(r"env_var\('([A-Z_]+)'", profile))
+    assert read == set(wh.dbt_env()) | {"SCHOOLWH_PG_HOST", "SCHOOLWH_PG_PORT", "SCHOOLWH_PG_USER",
+                                         "SCHOOLWH_PG_DATABASE", "DBT_ENV_SECRET_SCHOOLWH_PG_PASSWORD"}
+    assert "env_var('" in profile and not re.search(r"env_var\('[A-Z_]+',", profile), "profiles.yml has no defaults"
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from ingestion.core.shapes import (
 )
 from ingestion.ops.drift import record_drift, value_drift_per_school
 from ingestion.app.pipeline import pipelines_dir
-from ingestion.core.warehouse import as_warehouse
+from ingestion.core.warehouse import Warehouse
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
 
@@ -79,7 +79,7 @@ def _pupil_obs(nc_years: dict[str, str]) -> DatasetFields:
 
 
 def test_values_that_stop_parsing_are_drift_with_record_ids_then_clear(tmp_path: Path) -> None:
-    wh = tmp_path / "wh.duckdb"
+    wh = Warehouse.duckdb(tmp_path / "wh.duckdb")
     assert record_drift(wh, "r1", [_pupil_obs({"701": "10", "702": "9"})]).baselined == [("NHS", "pupils")]
     assert record_drift(wh, "r2", [_pupil_obs({"701": "10", "702": "11"})]).ok
     bad = record_drift(wh, "r3", [_pupil_obs({"701": "Year 10", "702": "Year 11", "703": "Year 9", "704": "Y8"})])
@@ -90,16 +90,16 @@ def test_values_that_stop_parsing_are_drift_with_record_ids_then_clear(tmp_path:
     assert "Year" not in event.detail and "Ann" not in event.detail  # never a value
     assert bad.summary() == "schema drift: 1 changed values(s)"
     assert drift_table(bad).row_count == 1
-    with duckdb.connect(str(wh), read_only=True) as con:
+    with duckdb.connect(str(wh.path), read_only=True) as con:
         assert con.execute("select value_types, value_drift_since_run from ops.schema_fields "
                            "where field = 'NCYear'").fetchall() == [("integer", "r3")]
     # still bad the next night: reported once (status keeps showing it), the established type is kept
     assert record_drift(wh, "r4", [_pupil_obs({"701": "Year 10"})]).ok
-    with as_warehouse(wh).connect(read_only=True) as con:
+    with wh.connect(read_only=True) as con:
         assert value_drift_per_school(con) == {"NHS": 1}
     # good values again: the drift clears by itself
     assert record_drift(wh, "r5", [_pupil_obs({"701": "10"})]).ok
-    with as_warehouse(wh).connect(read_only=True) as con:
+    with wh.connect(read_only=True) as con:
         assert value_drift_per_school(con) == {}
     # a field that holds text (names) is never value drift, whatever it holds
     assert record_drift(wh, "r6", [DatasetFields("NHS", "pupils", record_shapes(
@@ -107,7 +107,7 @@ def test_values_that_stop_parsing_are_drift_with_record_ids_then_clear(tmp_path:
 
 
 def test_a_string_that_becomes_an_object_is_one_type_change_not_new_fields(tmp_path: Path) -> None:
-    wh = tmp_path / "wh.duckdb"
+    wh = Warehouse.duckdb(tmp_path / "wh.duckdb")
     record_drift(wh, "r1", [DatasetFields("NHS", "pupils", record_shapes([{"@Id": "1", "Form": "7A"}]))])
     report = record_drift(wh, "r2", [DatasetFields("NHS", "pupils", record_shapes(
         [{"@Id": "1", "Form": {"Name": "7A", "Room": "R1"}}]))])
@@ -122,13 +122,13 @@ def _obs(fields: dict[str, set[str]], dataset: str = "pupils", complete: bool = 
     return DatasetFields("NHS", dataset, fields, complete)
 
 
-def _drift_rows(warehouse: Path) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def _drift_rows(warehouse: Warehouse) -> list[tuple]:
+    with duckdb.connect(str(warehouse.path), read_only=True) as con:
         return con.execute("select run_id, kind, field from ops.schema_drift order by run_id, kind, field").fetchall()
 
 
 def test_record_drift_baseline_then_each_kind_once(tmp_path: Path) -> None:
-    wh = tmp_path / "wh.duckdb"
+    wh = Warehouse.duckdb(tmp_path / "wh.duckdb")
     base = {"id": {"string"}, "form": {"string"}, "gender": {"string"}, "upn": set()}
     first = record_drift(wh, "r1", [_obs(base), _obs({"id": {"string"}}, "staff")])
     assert first.ok and first.baselined == [("NHS", "pupils"), ("NHS", "staff")]
@@ -157,7 +157,7 @@ def test_record_drift_baseline_then_each_kind_once(tmp_path: Path) -> None:
     assert [(e.kind, e.field) for e in gone_again.events] == [("missing_field", "gender")]
     assert _drift_rows(wh) == [("r3", "changed_type", "form"), ("r3", "missing_field", "gender"),
                                ("r3", "new_field", "nickname"), ("r7", "missing_field", "gender")]
-    with duckdb.connect(str(wh), read_only=True) as con:
+    with duckdb.connect(str(wh.path), read_only=True) as con:
         assert con.execute("select field, shape, first_seen_run, last_seen_run, missing_since_run "
                            "from ops.schema_fields where dataset = 'pupils' order by field").fetchall() == [
             ("form", "object", "r1", "r7", None), ("gender", "string", "r1", "r6", "r7"),
@@ -186,7 +186,7 @@ def drifting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         for key, value in secrets.items():
             monkeypatch.setenv(key, value)
         yield {"group": group, "school": group.schools[0], "config": cfg.load_schools(schools_file)[0],
-               "schools_file": schools_file, "secrets": secrets, "warehouse": tmp_path / "wh" / "w.duckdb"}
+               "schools_file": schools_file, "secrets": secrets, "warehouse": Warehouse.duckdb(tmp_path / "wh" / "w.duckdb")}
 
 
 START = TODAY - timedelta(days=13)
@@ -205,13 +205,13 @@ def _ingest(env: dict, run_id: str):
 
 
 def _active_pupils(env: dict, columns: str, order: str = " order by id") -> list[tuple]:
-    with duckdb.connect(str(env["warehouse"]), read_only=True) as con:
+    with duckdb.connect(str(env["warehouse"].path), read_only=True) as con:
         return con.execute(f"select {columns} from raw_isams.pupils where _dlt_valid_to is null{order}").fetchall()
 
 
 def _columns(env: dict) -> set[str]:
     """``table.column`` for every column of raw_isams."""
-    with duckdb.connect(str(env["warehouse"]), read_only=True) as con:
+    with duckdb.connect(str(env["warehouse"].path), read_only=True) as con:
         return {f"{t}.{c}" for t, c in con.execute(
             "select table_name, column_name from information_schema.columns where table_schema = 'raw_isams'"
         ).fetchall()}
@@ -254,13 +254,13 @@ def test_a_drifting_school_is_reported_and_loses_nothing(drifting: dict) -> None
     assert {c for c in _columns(env) if "form" in c.split(".")[1] and c.startswith("pupils")} == {"pupils.form"}
 
     # the real CLI loads the drifted school too (exit 0), and history keeps every earlier version
-    env_vars = {**os.environ, **env["secrets"], "SCHOOLWH_WAREHOUSE": str(env["warehouse"])}
+    env_vars = {**os.environ, **env["secrets"], "SCHOOLWH_WAREHOUSE": str(env["warehouse"].path)}
     run = subprocess.run([str(SCHOOLWH), "ingest", "--schools", str(env["schools_file"]), "--today",
                           TODAY.isoformat(), "--register-start", START.isoformat(), "--school", school.code],
                          env=env_vars, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert len(_active_pupils(env, "id")) == len(pupils)
-    with duckdb.connect(str(env["warehouse"]), read_only=True) as con:
+    with duckdb.connect(str(env["warehouse"].path), read_only=True) as con:
         versions = con.execute("select count(*), count(distinct id) from raw_isams.pupils").fetchall()[0]
         assert versions == (4 * len(pupils), len(pupils))  # original, +nickname, -gender, form object
         assert con.execute("select count(*), count(distinct id) from raw_isams.registration_statuses "

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestion.app.export import export_marts
+from ingestion.core.warehouse import Warehouse
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def warehouse(tmp_path: Path) -> Path:
 
 def test_exports_every_marts_relation_with_matching_rows_and_columns(warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    written = export_marts(warehouse, out)
+    written = export_marts(Warehouse.duckdb(warehouse), out)
     expected = {"absent_sessions": 3, "dim_school": 2, "fct_attendance_session": 5}  # i = 0, 2, 4 absent
     assert [p.name for p in written] == [f"{name}.parquet" for name in sorted(expected)] + ["manifest.json"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -49,7 +50,7 @@ def test_exports_every_marts_relation_with_matching_rows_and_columns(warehouse: 
 
 def test_never_exports_other_schemas(warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    export_marts(warehouse, out)
+    export_marts(Warehouse.duckdb(warehouse), out)
     assert sorted(p.name for p in out.iterdir()) == [
         "absent_sessions.parquet", "dim_school.parquet", "fct_attendance_session.parquet", "manifest.json"]
     exported_columns = {name for f in out.glob("*.parquet") for name in pq.read_schema(f).names}
@@ -58,7 +59,7 @@ def test_never_exports_other_schemas(warehouse: Path, tmp_path: Path) -> None:
 
 def test_manifest_lists_tables_rows_columns_and_time(warehouse: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    export_marts(warehouse, out)
+    export_marts(Warehouse.duckdb(warehouse), out)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["schema"] == "marts" and manifest["warehouse"] == "wh.duckdb"
     assert manifest["exported_at"].endswith("Z")
@@ -72,14 +73,14 @@ def test_manifest_lists_tables_rows_columns_and_time(warehouse: Path, tmp_path: 
 
 def test_reads_the_warehouse_without_taking_the_write_lock(warehouse: Path, tmp_path: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as reader:  # another read-only reader is fine
-        export_marts(warehouse, tmp_path / "out")
+        export_marts(Warehouse.duckdb(warehouse), tmp_path / "out")
         assert reader.execute("select count(*) from marts.dim_school").fetchall() == [(2,)]
 
 
 def test_missing_warehouse_is_an_error_and_is_not_created(tmp_path: Path) -> None:
     missing = tmp_path / "nope.duckdb"
     with pytest.raises(FileNotFoundError):
-        export_marts(missing, tmp_path / "out")
+        export_marts(Warehouse.duckdb(missing), tmp_path / "out")
     assert not missing.exists()
 
 
@@ -87,4 +88,4 @@ def test_warehouse_without_marts_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "empty.duckdb"
     duckdb.connect(str(path)).close()
     with pytest.raises(ValueError, match="no tables in schema 'marts'"):
-        export_marts(path, tmp_path / "out")
+        export_marts(Warehouse.duckdb(path), tmp_path / "out")

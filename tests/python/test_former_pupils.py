@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.core.warehouse import Warehouse
 from ingestion.core import config as cfg
 from ingestion.app.demo import write_sandbox_config
 from ingestion.isams.datasets import REST_DATASETS
@@ -51,7 +52,7 @@ def _ingest(tmp_path: Path, group, name: str):
                 mp.setenv(key, value)
             school = cfg.load_schools(schools_file)[0]
             warehouse = tmp_path / name / "w.duckdb"
-            result = ingest_school(school, warehouse, pipelines_dir(warehouse), register_start=TODAY - timedelta(7),
+            result = ingest_school(school, Warehouse.duckdb(warehouse), pipelines_dir(Warehouse.duckdb(warehouse)), register_start=TODAY - timedelta(7),
                                    today=TODAY, datasets=[d.name for d in REST_DATASETS], sleep=lambda s: None)
     return result, warehouse
 

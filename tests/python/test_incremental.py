@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.core.warehouse import Warehouse
 from ingestion.app.demo import write_sandbox_config
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
@@ -54,7 +55,7 @@ def _dbt(warehouse: Path, as_of: date, *args: str):
 
     log = artifacts_dir(warehouse) / "logs" / "dbt.log"
     start = log.stat().st_size if log.exists() else 0
-    result = run_dbt(["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()}), *args], warehouse)
+    result = run_dbt(["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()}), *args], Warehouse.duckdb(warehouse))
     assert result.ok, "\n".join(result.failures)[-4000:]
     return log.read_bytes()[start:].decode(errors="replace")  # this run's log only
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.core.warehouse import Warehouse
 from ingestion.app.demo import write_sandbox_config
 from ingestion.isams.datasets import BATCH_DATASETS
 from ingestion.sandbox.server import SandboxServer
@@ -172,7 +173,7 @@ def test_a_quarantined_mark_stays_in_raw_but_not_in_staging(built):
         ).fetchall()
         con.execute("update raw_isams.registration_statuses set registered = '2' where school_code = ? and id = ?",
                     [school, mark_id])
-    report = validate_landed(warehouse, "e2e-bad-mark", today=TODAY)
+    report = validate_landed(Warehouse.duckdb(warehouse), "e2e-bad-mark", today=TODAY)
     assert not report.ok
     # staging only: canonical is not rebuilt here, so its reconciliation with staging is left out
     result = _run(["build", "--select", "stg_isams__registration_statuses",

@@ -69,7 +69,7 @@ def pg_built(pg_cluster, tmp_path_factory):
         nightly = _run(["nightly", "--target", "postgres", "--schools", str(schools_file),
                         "--today", TODAY.isoformat()], env)
         status = _run(["status", "--target", "postgres", "--today", TODAY.isoformat()], env)
-    warehouse = Warehouse.from_target("postgres", root / "wh" / "schoolwh.duckdb", env)
+    warehouse = Warehouse.resolve("postgres", root / "wh" / "schoolwh.duckdb", env=env)
     yield {"root": root, "group": group, "env": env, "nightly": nightly, "status": status, "warehouse": warehouse}
 
 
@@ -210,10 +210,10 @@ def test_a_known_mart_column_comment(pg_built, pg_cluster):
 # ---------------------------------------------------------------- the abstraction itself (no cluster)
 
 
-def test_warehouse_from_target_reads_the_profile_env_vars_and_never_describes_the_password(tmp_path):
+def test_warehouse_resolve_reads_the_profile_env_vars_and_never_describes_the_password(tmp_path):
     env = {"SCHOOLWH_PG_HOST": "db.example", "SCHOOLWH_PG_PORT": "6543", "SCHOOLWH_PG_USER": "wh",
            PASSWORD_ENV: "s3cret-pw", "SCHOOLWH_PG_DATABASE": "school"}
-    wh = Warehouse.from_target("postgres", tmp_path / "w.duckdb", env)
+    wh = Warehouse.resolve("postgres", tmp_path / "w.duckdb", env=env)
     assert (wh.kind, wh.dbt_target) == ("postgres", "postgres")
     assert wh.describe() == "postgresql://wh@db.example:6543/school"
     assert "s3cret-pw" not in repr(wh) and "s3cret-pw" not in wh.describe()
@@ -222,11 +222,11 @@ def test_warehouse_from_target_reads_the_profile_env_vars_and_never_describes_th
 
 
 def test_warehouse_defaults_to_duckdb_and_rejects_unknown_targets(tmp_path):
-    wh = Warehouse.from_target(None, tmp_path / "w.duckdb", {})
+    wh = Warehouse.resolve(None, tmp_path / "w.duckdb", env={})
     assert (wh.kind, wh.describe(), wh.local_dir) == ("duckdb", str(tmp_path / "w.duckdb"), tmp_path)
-    assert Warehouse.from_target(None, tmp_path / "w.duckdb", {"SCHOOLWH_TARGET": "postgres"}).kind == "postgres"
+    assert Warehouse.resolve(None, tmp_path / "w.duckdb", env={"SCHOOLWH_TARGET": "postgres"}).kind == "postgres"
     with pytest.raises(WarehouseConfigError, match="unknown target 'mysql'"):
-        Warehouse.from_target("mysql", tmp_path / "w.duckdb", {})
+        Warehouse.resolve("mysql", tmp_path / "w.duckdb", env={})
 
 
 def test_duckdb_connection_takes_question_mark_parameters(tmp_path):

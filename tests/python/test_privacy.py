@@ -174,7 +174,9 @@ def test_denylist_covers_the_required_names() -> None:
 
 
 def _dbt_env(**extra: str) -> dict[str, str]:
+    """dbt by hand: what profiles.yml reads comes from a warehouse object, as when schoolwh runs it."""
     env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    env.update(Warehouse.duckdb(Path(extra.pop("SCHOOLWH_WAREHOUSE"))).dbt_env())
     env.update(DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="False", **extra)
     return env
 

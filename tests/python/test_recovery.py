@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.core.warehouse import Warehouse
 from ingestion.app.demo import write_sandbox_config
 from ingestion.app.pipeline import pipelines_dir
 from ingestion.sandbox.faults import FaultPlan
@@ -109,14 +110,14 @@ def _assert_consistent(sandbox: dict, warehouse: Path) -> None:
     import dlt
 
     for school in sandbox["group"].schools:
-        pipeline = dlt.attach(f"isams_{school.code.lower()}", pipelines_dir=str(pipelines_dir(warehouse)))
+        pipeline = dlt.attach(f"isams_{school.code.lower()}", pipelines_dir=str(pipelines_dir(Warehouse.duckdb(warehouse))))
         assert not pipeline.has_pending_data, school.code
         assert pipeline.list_extracted_load_packages() == [] and pipeline.list_normalized_load_packages() == []
 
 
 def _load_started(warehouse: Path, code: str) -> bool:
     """A normalized package of ``code`` is waiting for or in the load step."""
-    folder = pipelines_dir(warehouse) / f"isams_{code.lower()}" / "load" / "normalized"
+    folder = pipelines_dir(Warehouse.duckdb(warehouse)) / f"isams_{code.lower()}" / "load" / "normalized"
     return folder.is_dir() and any(folder.iterdir())
 
 

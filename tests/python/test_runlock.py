@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from ingestion.app import runlock
+from ingestion.core.warehouse import Warehouse
 from ingestion.app.runlock import LockRecord, RunAborted, RunLock, WarehouseInUse, WarehouseLocked, alive, start_time
 
 SCHOOLWH = Path(sys.executable).parent / "schoolwh"
@@ -49,10 +50,10 @@ def test_lock_file_of_an_older_version_or_garbage_is_read_safely() -> None:
 
 def test_a_live_run_is_refused_with_who_holds_it(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
-    with RunLock(warehouse, command="nightly", schools=["AAA"]) as first:
+    with RunLock(Warehouse.duckdb(warehouse), command="nightly", schools=["AAA"]) as first:
         first.set_phase("build")
-        code = (f"from ingestion.app.runlock import RunLock\nfrom pathlib import Path\n"
-                f"RunLock(Path({str(warehouse)!r})).__enter__()")
+        code = (f"from ingestion.app.runlock import RunLock\nfrom ingestion.core.warehouse import Warehouse\n"
+                f"RunLock(Warehouse.duckdb({str(warehouse)!r})).__enter__()")
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
         assert "WarehouseLocked" in result.stderr and "schoolwh nightly" in result.stderr
         assert f"pid {os.getpid()}" in result.stderr and "dbt build" in result.stderr
@@ -67,7 +68,7 @@ def test_a_killed_runs_leftover_child_is_stopped_and_the_run_logged(tmp_path: Pa
                       started_at=datetime.now().isoformat(timespec="seconds"), phase="build",
                       schools=["AAA", "BBB"], children=[[leftover.pid, start_time(leftover.pid), "dbt build"]])
         notes: list[str] = []
-        with RunLock(warehouse, command="nightly", notify=notes.append) as lock:
+        with RunLock(Warehouse.duckdb(warehouse), command="nightly", notify=notes.append) as lock:
             assert lock.stale is not None and lock.stale.record.run_id == "killedrun001"
             assert leftover.poll() is not None  # stopped before this run did anything
         assert any("left dbt build running" in n for n in notes)
@@ -84,8 +85,8 @@ def test_a_child_holding_the_inherited_lock_is_stopped_once_its_run_is_dead(tmp_
     """The SIGKILL case: dbt inherited the locked descriptor, so the lock is still held after its run died."""
     warehouse = tmp_path / "w.duckdb"
     script = (
-        "import sys, time\nfrom pathlib import Path\nfrom ingestion.app import runlock\n"
-        f"lock = runlock.RunLock(Path({str(warehouse)!r}), command='nightly', schools=['AAA']).__enter__()\n"
+        "import sys, time\nfrom ingestion.app import runlock\nfrom ingestion.core.warehouse import Warehouse\n"
+        f"lock = runlock.RunLock(Warehouse.duckdb({str(warehouse)!r}), command='nightly', schools=['AAA']).__enter__()\n"
         "lock.set_phase('build')\n"
         "with runlock.spawn([sys.executable, '-c', 'import time; time.sleep(120)'], what='dbt build') as p:\n"
         "    print(p.pid, flush=True)\n"
@@ -97,7 +98,7 @@ def test_a_child_holding_the_inherited_lock_is_stopped_once_its_run_is_dead(tmp_
     parent.kill()
     parent.wait()
     assert alive(child, child_start)
-    with RunLock(warehouse, command="nightly", notify=lambda m: None) as lock:
+    with RunLock(Warehouse.duckdb(warehouse), command="nightly", notify=lambda m: None) as lock:
         assert not alive(child, child_start)
         assert lock.stale is not None and lock.stale.stopped == [f"dbt build (pid {child})"]
 
@@ -105,7 +106,7 @@ def test_a_child_holding_the_inherited_lock_is_stopped_once_its_run_is_dead(tmp_
 def test_sigterm_stops_the_child_group_and_raises_run_aborted(tmp_path: Path) -> None:
     warehouse = tmp_path / "w.duckdb"
     with pytest.raises(RunAborted) as caught:
-        with RunLock(warehouse, command="ingest", schools=["AAA"]) as lock:
+        with RunLock(Warehouse.duckdb(warehouse), command="ingest", schools=["AAA"]) as lock:
             lock.set_phase("build")
             with runlock.spawn([sys.executable, "-c", "import time; time.sleep(120)"], what="dbt build") as proc:
                 os.kill(os.getpid(), signal.SIGTERM)
@@ -141,14 +142,14 @@ def test_duckdb_held_by_another_process_is_exit_4_with_a_clear_message(tmp_path:
     try:
         assert holder.stdout.readline().strip() == "open"
         with pytest.raises(WarehouseInUse) as caught:
-            RunLock(warehouse, busy_wait=0.5).__enter__()
+            RunLock(Warehouse.duckdb(warehouse), busy_wait=0.5).__enter__()
         assert f"process {holder.pid}" in str(caught.value) and "read-only" in str(caught.value)
         assert isinstance(caught.value, WarehouseLocked)
         env = {**os.environ, "SCHOOLWH_WAREHOUSE": str(warehouse)}
         # a killed run's record survives a start that was refused, so the next start still logs it
         _write_record(warehouse, pid=_dead_pid(), run_id="killedrun002", command="nightly", schools=["AAA"])
         with pytest.raises(WarehouseInUse):
-            RunLock(warehouse, busy_wait=0.2).__enter__()
+            RunLock(Warehouse.duckdb(warehouse), busy_wait=0.2).__enter__()
         assert json.loads(warehouse.with_name("w.duckdb.lock").read_text())["run_id"] == "killedrun002"
         result = subprocess.run([str(SCHOOLWH), "status"], env=env, capture_output=True, text=True, timeout=120)
         out = " ".join((result.stdout + result.stderr).split())

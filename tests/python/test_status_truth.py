@@ -54,7 +54,7 @@ def story(request, tmp_path_factory):
             cur.execute(f'create database status_truth owner "{cluster.user}"')
         admin.close()
         env.update({**cluster.env(), "SCHOOLWH_PG_DATABASE": "status_truth"})
-    warehouse = Warehouse.from_target(backend, root / "wh" / "schoolwh.duckdb", env)
+    warehouse = Warehouse.resolve(backend, root / "wh" / "schoolwh.duckdb", env=env)
     runs: dict[str, subprocess.CompletedProcess] = {}
     for day in (D1, D2):
         group = generate_group(seed=11, n_schools=2, pupils_per_school=12, today=day)

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ingestion.core.warehouse import Warehouse
 from ingestion.validation import validate_landed
 from ingestion.validation.rules import BY_DATASET, is_sensitive
 
@@ -94,9 +95,9 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     wh, docs = tmp / "wh.duckdb", tmp / "docs"
     build_raw(wh)
     before = raw_snapshot(wh)
-    first = validate_landed(wh, "run1", load_ids={"L2"}, docs_dir=docs, today=TODAY)
+    first = validate_landed(Warehouse.duckdb(wh), "run1", load_ids={"L2"}, docs_dir=docs, today=TODAY)
     after_first = quarantine(wh)
-    second = validate_landed(wh, "run2", load_ids={"L2"}, docs_dir=docs, today=TODAY)
+    second = validate_landed(Warehouse.duckdb(wh), "run2", load_ids={"L2"}, docs_dir=docs, today=TODAY)
     return {"wh": wh, "docs": docs, "before": before, "first": first, "second": second,
             "after_first": after_first}
 
@@ -176,7 +177,7 @@ def test_data_docs_exist_and_hold_no_personal_values(landed: dict) -> None:
 def test_every_run_all_current_rows_and_fixed_records_leave_the_view(tmp_path: Path) -> None:
     wh = tmp_path / "wh.duckdb"
     build_raw(wh)
-    validate_landed(wh, "all", docs_dir=tmp_path / "docs", today=TODAY)
+    validate_landed(Warehouse.duckdb(wh), "all", docs_dir=tmp_path / "docs", today=TODAY)
     got = {r[:5] for r in quarantine(wh)}
     # no scope: the unchanged L1 rows are checked too (pupil 6 has no surname, register 103 is '2')
     assert got == EXPECTED | {("AAA", "pupils", "6", "not_null:surname", "L1"),
@@ -184,7 +185,7 @@ def test_every_run_all_current_rows_and_fixed_records_leave_the_view(tmp_path: P
     with duckdb.connect(str(wh)) as con:  # the school corrects mark 101; dlt merges it in load L3
         con.execute("update raw_isams.registration_statuses set registered = '1', _dlt_load_id = 'L3' "
                     "where id = '101' and school_code = 'AAA'")
-    validate_landed(wh, "fix", load_ids={"L3"}, docs_dir=tmp_path / "docs", today=TODAY)
+    validate_landed(Warehouse.duckdb(wh), "fix", load_ids={"L3"}, docs_dir=tmp_path / "docs", today=TODAY)
     with duckdb.connect(str(wh), read_only=True) as con:
         listed = con.execute("select record_id from ops.quarantined_records "
                              "where dataset = 'registration_statuses'").fetchall()
