@@ -5,11 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
 
-# No telemetry, ever: dbt, dlt and Great Expectations.
-export DO_NOT_TRACK := 1
-export DBT_SEND_ANONYMOUS_USAGE_STATS := False
-export RUNTIME__DLTHUB_TELEMETRY := false
-export GX_ANALYTICS_ENABLED := False
+# No telemetry, ever: importing the ingestion package switches it off for dbt, dlt and Great Expectations
+# (ingestion/core/telemetry.py, the one place), and dbt_project.yml's flags cover dbt run by hand.
 
 .PHONY: demo test test-fast install clean
 

@@ -35,9 +35,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from ingestion.core.telemetry import silence  # noqa: E402
-
-silence()  # telemetry off before any tool is imported
+import ingestion  # noqa: E402, F401  (importing the package switches telemetry off before any tool loads)
 
 # dbt keys pupils with a keyed hash and refuses to run without this deployment secret; the benchmark's
 # warehouse holds synthetic data only, so a fixed throwaway value is used unless one is set.

@@ -14,9 +14,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from ingestion.core.telemetry import silence
-
-silence()  # telemetry off before any tool is imported
 # dlt warns at length about optional fields no school has sent yet; staging types them, so only errors show.
 os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
 

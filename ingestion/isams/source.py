@@ -15,10 +15,6 @@ landed as its JSON text in that column (registers always were): dlt would otherw
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence

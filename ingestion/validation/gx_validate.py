@@ -13,7 +13,6 @@ Nothing is deleted from raw: a failing record stays loaded and is listed in ``op
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -272,7 +271,6 @@ def reason(check: Check, row: pd.Series, duplicates: int = 0) -> str:
 
 def _context(docs_dir: Path) -> Any:
     """An ephemeral GX context whose only Data Docs site is ``docs_dir``."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -10,8 +10,12 @@ every row; an optional column that is absent has nothing to check.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+
+import yaml
 
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"  # iSAMS Batch dates: 2000-11-02T00:00:00, no zone
 TIMESTAMP_SHAPE = "YYYY-MM-DDTHH:MM:SS"
@@ -55,17 +59,22 @@ class DatasetRules:
 
 
 # Values that identify a person: never shown in Data Docs or in quarantine reasons.
-SENSITIVE_COLUMNS: frozenset[str] = frozenset({
-    "forename", "surname", "middlename", "middle_names", "initials", "name_initials", "preferredname",
-    "preferred_name", "fullname", "full_name", "salutation", "title", "dob", "upn", "person_guid",
-    "email_address", "school_email_address", "mobile_number", "mobile", "telephone", "user_code",
-    "user_name", "nationalities", "languages", "ethnicity",
-})
-SENSITIVE_PREFIXES: tuple[str, ...] = ("address__",)
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project.yml"
+
+
+@functools.cache
+def personal_data_terms() -> tuple[str, ...]:
+    """The one list of personal-data column-name terms: var ``personal_data_terms`` in dbt_project.yml (the
+    macro ``privacy_identifying_names`` returns the same var)."""
+    project = yaml.safe_load(DBT_PROJECT.read_text(encoding="utf-8"))
+    return tuple(str(t).lower() for t in project["vars"]["schoolwh"]["personal_data_terms"])
 
 
 def is_sensitive(column: str) -> bool:
-    return column in SENSITIVE_COLUMNS or column.startswith(SENSITIVE_PREFIXES)
+    """True when a term's words appear consecutively in the column's words (split on ``_``), the macro's rule:
+    ``email`` matches ``school_email_address``, ``address`` matches ``address__town``, ``sen`` not ``session``."""
+    words = f"_{column.lower()}_"
+    return any(f"_{term}_" in words for term in personal_data_terms())
 
 
 _GENDER = ("M", "F")

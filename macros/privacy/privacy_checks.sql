@@ -4,16 +4,10 @@
   privacy_identifying_names() -> list of column-name terms that identify a person or are special-category
   data. A column matches a term when the term's words appear consecutively in the column name's words
   (split on '_'): `email` matches `school_email_address`, `sen` matches `sen_status` but not `session`.
-  tests/python/test_privacy.py reads this list from the manifest, so it is the single source.
+  The list is the var `personal_data_terms` in dbt_project.yml, the one list (validation reads it too).
 -#}
 {% macro privacy_identifying_names() -%}
-    {{ return([
-        'forename', 'surname', 'first_name', 'last_name', 'middle_name', 'middle_names', 'full_name',
-        'preferred_name', 'legal_name', 'date_of_birth', 'dob', 'birth_date', 'upn', 'uln', 'former_upn',
-        'person_guid', 'person_id', 'mis_pupil_id', 'pupil_id', 'contact_person_id', 'family_id', 'user_code',
-        'email', 'mobile', 'telephone', 'phone', 'address', 'postcode', 'ni_number', 'nhs_number',
-        'ethnicity', 'ethnic_group', 'religion', 'nationality', 'medical', 'health', 'disability', 'sen',
-    ]) }}
+    {{ return(var('personal_data_terms')) }}
 {%- endmacro %}
 
 

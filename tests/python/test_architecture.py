@@ -122,3 +122,26 @@ def test_the_checks_can_fail():
                      "def f():\n    from ingestion.app.pipeline import build\n")
     assert _imports(tree, {"ingestion.app.views", "ingestion.app.pipeline", "ingestion.app"}) == {
         "ingestion.app.pipeline"}
+
+
+TELEMETRY_NAMES = ("DO_NOT_TRACK", "DBT_SEND_ANONYMOUS_USAGE_STATS", "RUNTIME__DLTHUB_TELEMETRY", "GX_ANALYTICS_ENABLED")
+
+
+def test_telemetry_is_switched_off_in_one_place():
+    """Only ``core/telemetry.py`` names the telemetry switches, and importing the package applies them."""
+    import os
+    import subprocess
+    import sys
+
+    root = PACKAGE.parent
+    naming = sorted(
+        str(p.relative_to(root)) for p in [*PACKAGE.rglob("*.py"), *(root / "tests").rglob("*.py"),
+                                           *(root / "benchmarks").rglob("*.py"), root / "Makefile"]
+        if p != PACKAGE / "core" / "telemetry.py" and p != Path(__file__).resolve()
+        and any(name in p.read_text() for name in TELEMETRY_NAMES)
+    )
+    assert not naming, f"telemetry switched off outside ingestion/core/telemetry.py: {naming}"
+    env = {k: v for k, v in os.environ.items() if k not in TELEMETRY_NAMES}
+    code = "import os, ingestion; print(' '.join(os.environ.get(n, '-') for n in %r))" % (TELEMETRY_NAMES,)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1", "False", "false", "False"]

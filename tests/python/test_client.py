@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-
 import json
 import logging
 from collections.abc import Callable

@@ -8,7 +8,6 @@ parse``) must have none; and one test runs the dbt singular test on a copy of th
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import os
@@ -23,6 +22,7 @@ import pytest
 
 from ingestion.ops import pupil_key
 from ingestion.core.warehouse import Warehouse
+from ingestion.validation.rules import personal_data_terms
 
 REPO = Path(__file__).resolve().parents[2]
 DBT = REPO / ".venv" / "bin" / "dbt"
@@ -35,11 +35,10 @@ SECRET_ENV = "SCHOOLWH_PUPIL_KEY_SECRET"
 
 
 def identifying_names() -> list[str]:
-    """The denylist, read from the macro privacy_identifying_names() so there is one source."""
-    text = PRIVACY_MACROS.read_text(encoding="utf-8")
-    match = re.search(r"macro privacy_identifying_names\(\).*?return\((\[.*?\])\)", text, re.S)
-    assert match, "privacy_identifying_names() not found"
-    return list(ast.literal_eval(match.group(1)))
+    """The denylist: var ``personal_data_terms`` of dbt_project.yml, which the macro privacy_identifying_names()
+    returns and validation reads (one source)."""
+    assert "var('personal_data_terms')" in PRIVACY_MACROS.read_text(encoding="utf-8")
+    return list(personal_data_terms())
 
 
 def name_matches(column: str, term: str) -> bool:
@@ -177,7 +176,7 @@ def _dbt_env(**extra: str) -> dict[str, str]:
     """dbt by hand: what profiles.yml reads comes from a warehouse object, as when schoolwh runs it."""
     env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     env.update(Warehouse.duckdb(Path(extra.pop("SCHOOLWH_WAREHOUSE"))).dbt_env())
-    env.update(DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="False", **extra)
+    env.update(extra)  # telemetry is off in os.environ already (importing ingestion did it)
     return env
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-
 from pathlib import Path
 
 import pytest

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-
 import copy
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
