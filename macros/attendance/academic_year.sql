@@ -48,3 +48,26 @@
         ('gender', "coalesce(gender, " ~ unknown ~ ")"),
     ]) }}
 {%- endmacro %}
+
+
+{#-
+  attendance_cohorts(relation, group_by, measures) -> SQL: the cohort unpivot of `cohort_attendance` and
+  `punctuality`. One `select ... union all` per cohort type of attendance_cohort_types(): columns `group_by`,
+  cohort_type, cohort_value, enrolments (= rows of `relation`, one per enrolment and period) and sum(m) as m
+  for each of `measures`, grouped by `group_by` and the cohort value ('whole_school' is one cohort 'all').
+-#}
+{% macro attendance_cohorts(relation, group_by, measures) -%}
+    {%- for cohort_type, expression in attendance_cohort_types() %}
+    select
+        {{ group_by | join(', ') }},
+        '{{ cohort_type }}' as cohort_type,
+        {{ expression }} as cohort_value,
+        count(*) as enrolments,
+        {%- for measure in measures %}
+        sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    group by {{ group_by | join(', ') }}{% if cohort_type != 'whole_school' %}, {{ expression }}{% endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
