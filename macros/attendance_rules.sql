@@ -81,21 +81,6 @@
 {%- endmacro %}
 
 
-{#-
-  dfe_code_set_for(session_date) -> SQL varchar expression: which DfE register code set applies to a
-  session on `session_date`: '2024' on or after var('dfe_2024_codes_from') (2024-08-19), else 'pre_2024'.
-  Join marks to seeds/dfe_attendance_codes on (dfe_code, code_set), or equivalently on
-  dfe_code and session_date between valid_from and coalesce(valid_to, <far future>).
--#}
-{% macro dfe_code_set_for(session_date) -%}
-    case
-        when {{ session_date }} >= cast('{{ schoolwh_iso_date(var("dfe_2024_codes_from"), "dfe_2024_codes_from") }}' as date)
-            then '2024'
-        else 'pre_2024'
-    end
-{%- endmacro %}
-
-
 {#- Helper: validate a var holding an ISO date (string or YAML date) and return it as 'YYYY-MM-DD'. -#}
 {% macro schoolwh_iso_date(value, name) -%}
     {%- set text = value | string | trim -%}
@@ -107,22 +92,6 @@
         {{ exceptions.raise_compiler_error("var('" ~ name ~ "') must be an ISO date 'YYYY-MM-DD', got: " ~ value) }}
     {%- endif -%}
     {{- ns.parsed.strftime('%Y-%m-%d') -}}
-{%- endmacro %}
-
-
-{#-
-  is_suppressed_cohort(enrolments) -> SQL boolean: true when a published cohort has fewer than
-  var('min_cohort_size') enrolments, so a mart can blank its figures (small-number suppression).
-  Always false when min_cohort_size is 0 (the default: suppression off).
-      case when {{ is_suppressed_cohort('count(*)') }} then null else {{ rate_pct('sum(a)', 'sum(p)') }} end
--#}
-{% macro is_suppressed_cohort(enrolments) -%}
-    {%- set n = var('min_cohort_size', 0) | int -%}
-    {%- if n <= 0 -%}
-        false
-    {%- else -%}
-        ({{ enrolments }} < {{ n }})
-    {%- endif -%}
 {%- endmacro %}
 
 

@@ -17,6 +17,22 @@
 {%- endmacro %}
 
 
+{#-
+  academic_year_start_date(start_year_expr) -> SQL date: 1 September of the academic year starting in
+  `start_year_expr` (an integer, or text such as substring(academic_year, 1, 4)); 2025 -> 2025-09-01.
+  academic_year_end_date(start_year_expr) -> SQL date: 31 August of the following calendar year (2026-08-31).
+  THE one spelling of the English academic-year boundary in SQL; academic_year_start() above uses the same one.
+-#}
+{% macro academic_year_start_date(start_year_expr) -%}
+    cast(cast({{ start_year_expr }} as {{ dbt.type_string() }}) || '-09-01' as date)
+{%- endmacro %}
+
+
+{% macro academic_year_end_date(start_year_expr) -%}
+    cast(cast({{ start_year_expr }} + 1 as {{ dbt.type_string() }}) || '-08-31' as date)
+{%- endmacro %}
+
+
 {% macro academic_year_label(start_year_expr) -%}
     (cast({{ start_year_expr }} as {{ dbt.type_string() }}) || '/'
         || {{ dbt.right('cast(' ~ start_year_expr ~ ' + 1 as ' ~ dbt.type_string() ~ ')', '2') }})
