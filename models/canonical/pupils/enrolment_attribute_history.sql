@@ -16,15 +16,7 @@
 -#}
 with year_groups as (
     select school_code, nc_year, year_group_name
-    from (
-        select
-            school_code,
-            nc_year,
-            year_group_name,
-            row_number() over (partition by school_code, nc_year order by valid_from desc) as version_rank
-        from {{ ref('stg_isams__year_groups') }}
-    ) as y
-    where version_rank = 1
+    from ({{ latest_version(ref('stg_isams__year_groups'), ['school_code', 'nc_year']) }}) as y
 ),
 
 versions as (
