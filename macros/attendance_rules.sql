@@ -108,3 +108,17 @@
     least({{ by_days }}, coalesce(
         (select min(from_date) from ops.register_reloads where built_at is null), {{ by_days }}))
 {%- endmacro %}
+
+
+{#-
+  attendance_lookback_delete() -> SQL statement (the pre-hook of the incremental attendance models
+  attendance_sessions and fct_attendance_session): on an incremental run, delete from the model every row
+  dated on or after attendance_lookback_start(), the window the run then inserts again; nothing on a full
+  build. The two models must delete the same window (the fact's incremental run reads only that window of
+  attendance_sessions), hence one macro.
+-#}
+{% macro attendance_lookback_delete() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where session_date >= {{ attendance_lookback_start() }}
+    {%- endif -%}
+{%- endmacro %}
