@@ -81,21 +81,6 @@
 {%- endmacro %}
 
 
-{#-
-  dfe_code_set_for(session_date) -> SQL varchar expression: which DfE register code set applies to a
-  session on `session_date`: '2024' on or after var('dfe_2024_codes_from') (2024-08-19), else 'pre_2024'.
-  Join marks to seeds/dfe_attendance_codes on (dfe_code, code_set), or equivalently on
-  dfe_code and session_date between valid_from and coalesce(valid_to, <far future>).
--#}
-{% macro dfe_code_set_for(session_date) -%}
-    case
-        when {{ session_date }} >= cast('{{ schoolwh_iso_date(var("dfe_2024_codes_from"), "dfe_2024_codes_from") }}' as date)
-            then '2024'
-        else 'pre_2024'
-    end
-{%- endmacro %}
-
-
 {#- Helper: validate a var holding an ISO date (string or YAML date) and return it as 'YYYY-MM-DD'. -#}
 {% macro schoolwh_iso_date(value, name) -%}
     {%- set text = value | string | trim -%}
@@ -111,22 +96,6 @@
 
 
 {#-
-  is_suppressed_cohort(enrolments) -> SQL boolean: true when a published cohort has fewer than
-  var('min_cohort_size') enrolments, so a mart can blank its figures (small-number suppression).
-  Always false when min_cohort_size is 0 (the default: suppression off).
-      case when {{ is_suppressed_cohort('count(*)') }} then null else {{ rate_pct('sum(a)', 'sum(p)') }} end
--#}
-{% macro is_suppressed_cohort(enrolments) -%}
-    {%- set n = var('min_cohort_size', 0) | int -%}
-    {%- if n <= 0 -%}
-        false
-    {%- else -%}
-        ({{ enrolments }} < {{ n }})
-    {%- endif -%}
-{%- endmacro %}
-
-
-{#-
   attendance_lookback_start() -> SQL date: where an incremental build of the attendance models starts
   rebuilding: as_of_date() minus var('attendance_lookback_days') (default 14), or earlier when ingestion has
   re-read older registers since the last build (ops.register_reloads, written by the pipeline: after a gap of a
@@ -138,4 +107,18 @@
     {%- set by_days -%}({{ as_of_date() }} - {{ var('attendance_lookback_days', 14) | int }}){%- endset -%}
     least({{ by_days }}, coalesce(
         (select min(from_date) from ops.register_reloads where built_at is null), {{ by_days }}))
+{%- endmacro %}
+
+
+{#-
+  attendance_lookback_delete() -> SQL statement (the pre-hook of the incremental attendance models
+  attendance_sessions and fct_attendance_session): on an incremental run, delete from the model every row
+  dated on or after attendance_lookback_start(), the window the run then inserts again; nothing on a full
+  build. The two models must delete the same window (the fact's incremental run reads only that window of
+  attendance_sessions), hence one macro.
+-#}
+{% macro attendance_lookback_delete() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where session_date >= {{ attendance_lookback_start() }}
+    {%- endif -%}
 {%- endmacro %}

@@ -17,6 +17,22 @@
 {%- endmacro %}
 
 
+{#-
+  academic_year_start_date(start_year_expr) -> SQL date: 1 September of the academic year starting in
+  `start_year_expr` (an integer, or text such as substring(academic_year, 1, 4)); 2025 -> 2025-09-01.
+  academic_year_end_date(start_year_expr) -> SQL date: 31 August of the following calendar year (2026-08-31).
+  THE one spelling of the English academic-year boundary in SQL; academic_year_start() above uses the same one.
+-#}
+{% macro academic_year_start_date(start_year_expr) -%}
+    cast(cast({{ start_year_expr }} as {{ dbt.type_string() }}) || '-09-01' as date)
+{%- endmacro %}
+
+
+{% macro academic_year_end_date(start_year_expr) -%}
+    cast(cast({{ start_year_expr }} + 1 as {{ dbt.type_string() }}) || '-08-31' as date)
+{%- endmacro %}
+
+
 {% macro academic_year_label(start_year_expr) -%}
     (cast({{ start_year_expr }} as {{ dbt.type_string() }}) || '/'
         || {{ dbt.right('cast(' ~ start_year_expr ~ ' + 1 as ' ~ dbt.type_string() ~ ')', '2') }})
@@ -47,4 +63,27 @@
         ('boarding_house', "coalesce(boarding_house, " ~ unknown ~ ")"),
         ('gender', "coalesce(gender, " ~ unknown ~ ")"),
     ]) }}
+{%- endmacro %}
+
+
+{#-
+  attendance_cohorts(relation, group_by, measures) -> SQL: the cohort unpivot of `cohort_attendance` and
+  `punctuality`. One `select ... union all` per cohort type of attendance_cohort_types(): columns `group_by`,
+  cohort_type, cohort_value, enrolments (= rows of `relation`, one per enrolment and period) and sum(m) as m
+  for each of `measures`, grouped by `group_by` and the cohort value ('whole_school' is one cohort 'all').
+-#}
+{% macro attendance_cohorts(relation, group_by, measures) -%}
+    {%- for cohort_type, expression in attendance_cohort_types() %}
+    select
+        {{ group_by | join(', ') }},
+        '{{ cohort_type }}' as cohort_type,
+        {{ expression }} as cohort_value,
+        count(*) as enrolments,
+        {%- for measure in measures %}
+        sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ relation }}
+    group by {{ group_by | join(', ') }}{% if cohort_type != 'whole_school' %}, {{ expression }}{% endif %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 {%- endmacro %}

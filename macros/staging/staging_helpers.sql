@@ -57,6 +57,29 @@
 
 
 {#-
+  quarantine_record_id(alias, key, has_key, has_dlt_id) -> SQL text expression: the `record_id` of a raw row
+  `alias` as ops.quarantine stores it, THE one dbt spelling of the rule (staging_from skips quarantined
+  records with it; monitoring_reconciliation counts them with it):
+  - the dataset's key cast to text, or `'_dlt_id=' || _dlt_id` when the key is null (a keyless row still
+    needs a stable id), when the raw table has both columns;
+  - the key cast to text when there is no `_dlt_id` column;
+  - null when the table has no key column.
+  The other implementation, which must agree with this one, is Python: ingestion/ops/quarantine.py
+  `_current_sql()` (the ops.quarantined_records view) and ingestion/validation/gx_validate.py `_record_id()`
+  (the ids written to ops.quarantine). Change the three together.
+-#}
+{% macro quarantine_record_id(alias, key, has_key=true, has_dlt_id=true) -%}
+    {%- if has_key and has_dlt_id -%}
+        coalesce(cast({{ alias }}.{{ key }} as {{ dbt.type_string() }}), '_dlt_id=' || {{ alias }}._dlt_id)
+    {%- elif has_key -%}
+        cast({{ alias }}.{{ key }} as {{ dbt.type_string() }})
+    {%- else -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
   The FROM target for a raw table: the relation itself, or an empty row source when the table is missing
   (every column of such a model is then a typed null, see staging_field). Always give it an alias.
 
@@ -86,11 +109,7 @@
         ) -%}
         {%- set has_key = (key | lower) in cols -%}
         {%- set scd2 = '_dlt_valid_from' in cols and '_dlt_valid_to' in cols -%}
-        {%- if '_dlt_id' in cols and has_key -%}
-            {%- set record_id = "coalesce(cast(kept." ~ key ~ " as " ~ dbt.type_string() ~ "), '_dlt_id=' || kept._dlt_id)" -%}
-        {%- elif has_key -%}
-            {%- set record_id = "cast(kept." ~ key ~ " as " ~ dbt.type_string() ~ ")" -%}
-        {%- endif -%}
+        {%- set record_id = quarantine_record_id('kept', key, has_key, '_dlt_id' in cols) -%}
         {%- if quarantine is none or not has_key -%}
             {%- if scd2 -%}
             (select kept.*, kept._dlt_valid_to as _stitched_valid_to, cast(null as timestamp) as _stale_since

@@ -101,14 +101,8 @@ raw_counts as (
             {%- set has_key = cols is none or key in cols %}
             {%- set has_dlt_id = cols is none or '_dlt_id' in cols %}
             {%- set is_scd2 = cols is none or '_dlt_valid_to' in cols %}
-            {#- record_id exactly as ops.quarantined_records builds it (ingestion/ops/quarantine.py) -#}
-            {%- if has_key and has_dlt_id %}
-                {%- set record_id = "coalesce(cast(r." ~ key ~ " as " ~ dbt.type_string() ~ "), '_dlt_id=' || r._dlt_id)" %}
-            {%- elif has_key %}
-                {%- set record_id = "cast(r." ~ key ~ " as " ~ dbt.type_string() ~ ")" %}
-            {%- else %}
-                {%- set record_id = "cast(null as " ~ dbt.type_string() ~ ")" %}
-            {%- endif %}
+            {#- record_id exactly as ops.quarantined_records builds it (macro quarantine_record_id) -#}
+            {%- set record_id = quarantine_record_id('r', key, has_key, has_dlt_id) %}
             {%- set part %}
     select
         r.school_code,

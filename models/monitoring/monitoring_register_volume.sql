@@ -3,7 +3,7 @@
   against the school's own recent norm, the median of its previous N register days
   (var('register_volume_norm_days', 10)). A day far below the norm usually means a register was not taken
   or not loaded (one year group, one session, one campus). Days without any register (weekends, holidays)
-  have no row, so the check is quiet there; days outside term are never flagged either.
+  have no row, so the check is quiet there; days outside term (canonical academic_calendar) are never flagged either.
   Flag: in term, at least var('register_volume_min_history_days', 5) previous register days, and marks
   taken below var('register_volume_min_pct_of_norm', 50) % of the norm.
 -#}
@@ -47,10 +47,11 @@ norms as (
     group by today.school_code, today.session_date
 ),
 
-terms as (
-    select school_code, start_date, finish_date
-    from {{ ref('stg_isams__terms') }}
-    where is_current_version
+-- In term: the canonical calendar's rule (the latest version of every term of the school), as the marts.
+term_dates as (
+    select distinct school_code, calendar_date
+    from {{ ref('academic_calendar') }}
+    where is_in_term
 ),
 
 measured as (
@@ -64,9 +65,9 @@ measured as (
         coalesce(norms.norm_days, 0) as norm_days,
         norms.norm_marks_taken,
         exists (
-            select 1 from terms
-            where terms.school_code = numbered.school_code
-              and numbered.session_date between terms.start_date and terms.finish_date
+            select 1 from term_dates
+            where term_dates.school_code = numbered.school_code
+              and term_dates.calendar_date = numbered.session_date
         ) as is_in_term
     from numbered
     left join norms

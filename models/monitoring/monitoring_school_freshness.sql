@@ -6,7 +6,7 @@
     brought new or changed rows (dlt scd2 keeps the old load id on rows that did not change).
   - last_successful_run_at: the last run in ops.run_log that loaded the dataset for the school without error.
   - Registers (school level, repeated on each of the school's rows): the latest session date with a taken
-    register, whether `as_of_date()` falls in one of the school's terms (stg_isams__terms), and how many
+    register, whether `as_of_date()` falls in one of the school's terms (canonical academic_calendar), and how many
     school days (Monday-Friday inside a term) strictly between that date and `as_of_date()` have no
     register. The stale flag uses var('register_stale_school_days', 3); it is never raised outside term.
 -#}
@@ -86,29 +86,26 @@ schools as (
     select school_code from runs
 ),
 
-terms as (
-    select school_code, term_name, start_date, finish_date
-    from {{ ref('stg_isams__terms') }}
-    where is_current_version
-      and start_date is not null
-      and finish_date is not null
+-- In term: the canonical calendar's rule (the latest version of every term of the school), as the marts.
+term_days as (
+    select distinct school_code, calendar_date, is_weekday, term_start_date
+    from {{ ref('academic_calendar') }}
+    where is_in_term
+),
+
+-- The term `as_of_date()` falls in, if any.
+current_terms as (
+    select school_code, term_start_date
+    from term_days
+    where calendar_date = {{ as_of_date() }}
 ),
 
 -- Monday-Friday inside a term: the days a register is expected (INSET days and bank holidays are not known
 -- to iSAMS terms; the N-day allowance absorbs them).
-school_days as (
-    select distinct
-        terms.school_code,
-        cast({{ dbt.dateadd('day', 'day_number.generated_number - 1', 'terms.start_date') }} as date) as school_date
-    from terms
-    cross join ({{ dbt.generate_series(400) }}) as day_number
-    where {{ dbt.dateadd('day', 'day_number.generated_number - 1', 'terms.start_date') }} <= terms.finish_date
-),
-
 weekdays as (
-    select school_code, school_date
-    from school_days
-    where extract(isodow from school_date) between 1 and 5
+    select school_code, calendar_date as school_date
+    from term_days
+    where is_weekday
 ),
 
 registers as (
@@ -123,9 +120,8 @@ school_registers as (
         schools.school_code,
         registers.latest_register_date,
         exists (
-            select 1 from terms
-            where terms.school_code = schools.school_code
-              and {{ as_of_date() }} between terms.start_date and terms.finish_date
+            select 1 from current_terms
+            where current_terms.school_code = schools.school_code
         ) as is_in_term,
         (
             select count(*) from weekdays
@@ -134,10 +130,9 @@ school_registers as (
               and (registers.latest_register_date is null or weekdays.school_date > registers.latest_register_date)
               -- a school that never sent a register: count the days of the current term only
               and (registers.latest_register_date is not null or exists (
-                  select 1 from terms
-                  where terms.school_code = weekdays.school_code
-                    and {{ as_of_date() }} between terms.start_date and terms.finish_date
-                    and weekdays.school_date >= terms.start_date
+                  select 1 from current_terms
+                  where current_terms.school_code = weekdays.school_code
+                    and weekdays.school_date >= current_terms.term_start_date
               ))
         ) as school_days_without_registers
     from schools

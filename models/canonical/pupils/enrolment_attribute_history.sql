@@ -16,15 +16,7 @@
 -#}
 with year_groups as (
     select school_code, nc_year, year_group_name
-    from (
-        select
-            school_code,
-            nc_year,
-            year_group_name,
-            row_number() over (partition by school_code, nc_year order by valid_from desc) as version_rank
-        from {{ ref('stg_isams__year_groups') }}
-    ) as y
-    where version_rank = 1
+    from ({{ latest_version(ref('stg_isams__year_groups'), ['school_code', 'nc_year']) }}) as y
 ),
 
 versions as (
@@ -122,7 +114,7 @@ attribute_rows as (
         school_code,
         pupil_key,
         case
-            when version_number = 1 then cast(cast(version_academic_year as {{ dbt.type_string() }}) || '-09-01' as date)
+            when version_number = 1 then {{ academic_year_start_date('version_academic_year') }}
             else version_date
         end as from_date,
         version_date as loaded_date,
@@ -142,7 +134,7 @@ attribute_rows as (
         enrolment_key,
         school_code,
         pupil_key,
-        cast(cast(academic_year_start as {{ dbt.type_string() }}) || '-09-01' as date) as from_date,
+        {{ academic_year_start_date('academic_year_start') }} as from_date,
         version_date as loaded_date,
         mis_pupil_id,
         nc_year,

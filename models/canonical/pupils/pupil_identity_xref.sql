@@ -12,12 +12,13 @@ with versions as (
         surname,
         date_of_birth,
         is_current_version,
-        valid_from,
-        row_number() over (
-            partition by school_code, mis_pupil_id order by valid_from desc
-        ) as version_rank
+        valid_from
     from {{ ref('stg_isams__pupils') }}
     where mis_pupil_id is not null
+),
+
+latest_versions as (
+    {{ latest_version('versions', ['school_code', 'mis_pupil_id']) }}
 ),
 
 record_upns as (
@@ -47,10 +48,9 @@ batch_records as (
                     || cast(v.date_of_birth as {{ dbt.type_string() }})
         end as name_dob_key,
         'batch' as record_source
-    from versions as v
+    from latest_versions as v
     left join record_upns as u
         on u.school_code = v.school_code and u.mis_pupil_id = v.mis_pupil_id
-    where v.version_rank = 1
 ),
 
 register_only_records as (

@@ -4,10 +4,7 @@
   latest version is most recent. The UPN is the latest non-null UPN of any of the person's records.
 -#}
 with latest_versions as (
-    select
-        p.*,
-        row_number() over (partition by p.school_code, p.mis_pupil_id order by p.valid_from desc) as version_rank
-    from {{ ref('stg_isams__pupils') }} as p
+    {{ latest_version(ref('stg_isams__pupils'), ['school_code', 'mis_pupil_id']) }}
 ),
 
 record_latest as (
@@ -32,7 +29,7 @@ record_latest as (
         ) as survivor_rank
     from {{ ref('pupil_identity_xref') }} as x
     inner join latest_versions as v
-        on v.school_code = x.school_code and v.mis_pupil_id = x.mis_pupil_id and v.version_rank = 1
+        on v.school_code = x.school_code and v.mis_pupil_id = x.mis_pupil_id
 ),
 
 upns as (

@@ -18,21 +18,15 @@
 -#}
 {%- set max_days = 366 * 30 %}
 
-with terms_ranked as (
-    select
-        school_code,
-        term_id,
-        school_year,
-        term_name,
-        start_date,
-        finish_date,
-        row_number() over (partition by school_code, term_id order by valid_from desc) as version_rank
+with dated_term_versions as (
+    select school_code, term_id, school_year, term_name, start_date, finish_date, valid_from
     from {{ ref('stg_isams__terms') }}
     where start_date is not null and finish_date is not null
 ),
 
 terms as (
-    select * from terms_ranked where version_rank = 1
+    select school_code, term_id, school_year, term_name, start_date, finish_date
+    from ({{ latest_version('dated_term_versions', ['school_code', 'term_id']) }}) as latest
 ),
 
 register_sessions as (

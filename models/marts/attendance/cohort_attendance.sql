@@ -10,88 +10,21 @@
     the small cohorts of one breakdown (school x year x term x cohort type) together have fewer enrolments, the
     next smallest cohorts are suppressed too, so whole_school minus the shown cohorts reveals no small group.
 -#}
-with months as (
-    select * from {{ ref('int_attendance__enrolment_months') }}
-),
-
-slices as (
-    select months.*, term as period from months
-    union all
-    select months.*, 'all' as period from months
-),
-
-period_totals as (
+with enrolment_periods as (
     select
-        school_code,
-        academic_year,
-        period,
-        enrolment_key,
-        sum(possible_sessions) as possible_sessions,
-        sum(attended_sessions) as attended_sessions,
-        sum(authorised_absence_sessions) as authorised_absence_sessions,
-        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
-        sum(absence_sessions) as absence_sessions,
-        sum(late_sessions) as late_sessions
-    from slices
-    group by school_code, academic_year, period, enrolment_key
-),
-
-period_attributes as (
-    select
-        enrolment_key,
-        academic_year,
-        period,
-        year_group,
-        form_code,
-        academic_house,
-        boarding_house,
-        gender,
-        row_number() over (
-            partition by enrolment_key, academic_year, period order by last_session_date desc, month_start desc
-        ) as slice_rank
-    from slices
-),
-
-enrolment_periods as (
-    select
-        t.*,
-        a.year_group,
-        a.form_code,
-        a.academic_house,
-        a.boarding_house,
-        a.gender,
-        case when {{ is_persistent_absentee('t.absence_sessions', 't.possible_sessions') }} then 1 else 0 end as is_pa,
-        case when {{ is_severe_absentee('t.absence_sessions', 't.possible_sessions') }} then 1 else 0 end as is_sa
-    from period_totals as t
-    inner join period_attributes as a
-        on a.enrolment_key = t.enrolment_key
-        and a.academic_year = t.academic_year
-        and a.period = t.period
-        and a.slice_rank = 1
-    where t.possible_sessions > 0
+        p.*,
+        p.period as term,
+        case when {{ is_persistent_absentee('p.absence_sessions', 'p.possible_sessions') }} then 1 else 0 end as persistent_absentees,
+        case when {{ is_severe_absentee('p.absence_sessions', 'p.possible_sessions') }} then 1 else 0 end as severe_absentees
+    from {{ ref('int_attendance__enrolment_periods') }} as p
+    where p.period_type in ('term', 'year') and p.possible_sessions > 0
 ),
 
 cohorts as (
-    {%- for cohort_type, expression in attendance_cohort_types() %}
-    select
-        school_code,
-        academic_year,
-        period as term,
-        '{{ cohort_type }}' as cohort_type,
-        {{ expression }} as cohort_value,
-        count(*) as enrolments,
-        sum(possible_sessions) as possible_sessions,
-        sum(attended_sessions) as attended_sessions,
-        sum(absence_sessions) as absence_sessions,
-        sum(authorised_absence_sessions) as authorised_absence_sessions,
-        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
-        sum(late_sessions) as late_sessions,
-        sum(is_pa) as persistent_absentees,
-        sum(is_sa) as severe_absentees
-    from enrolment_periods
-    group by school_code, academic_year, period{% if cohort_type != 'whole_school' %}, {{ expression }}{% endif %}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{- attendance_cohorts('enrolment_periods', ['school_code', 'academic_year', 'term'], [
+        'possible_sessions', 'attended_sessions', 'absence_sessions', 'authorised_absence_sessions',
+        'unauthorised_absence_sessions', 'late_sessions', 'persistent_absentees', 'severe_absentees',
+    ]) }}
 ),
 
 flagged as (

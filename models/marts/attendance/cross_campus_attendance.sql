@@ -12,7 +12,8 @@
     figures of every row are then null too.
 -#}
 with months as (
-    select * from {{ ref('int_attendance__enrolment_months') }}
+    select * from {{ ref('int_attendance__enrolment_periods') }}
+    where period_type = 'month'
 ),
 
 school_months as (

@@ -4,43 +4,17 @@
   enrolments with zero possible sessions are left out. year_group is the one on the enrolment's last
   session of the year, '(unknown)' (macro unknown_label) when the source never sent it.
 -#}
-with months as (
-    select * from {{ ref('int_attendance__enrolment_months') }}
-),
-
-totals as (
-    select
-        school_code,
-        academic_year,
-        pupil_key,
-        enrolment_key,
-        sum(possible_sessions) as possible_sessions,
-        sum(attended_sessions) as attended_sessions,
-        sum(authorised_absence_sessions) as authorised_absence_sessions,
-        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
-        sum(absence_sessions) as absence_sessions,
-        sum(late_sessions) as late_sessions
-    from months
-    group by school_code, academic_year, pupil_key, enrolment_key
-),
-
-latest as (
-    select
-        enrolment_key,
-        academic_year,
-        year_group,
-        row_number() over (
-            partition by enrolment_key, academic_year order by last_session_date desc, month_start desc
-        ) as slice_rank
-    from months
+with totals as (
+    select * from {{ ref('int_attendance__enrolment_periods') }}
+    where period_type = 'year' and possible_sessions > 0
 )
 
 select
     cast(t.school_code as {{ dbt.type_string() }}) as school_code,
     cast(t.academic_year as {{ dbt.type_string() }}) as academic_year,
-    cast(substring(t.academic_year, 1, 4) || '-09-01' as date) as academic_year_start_date,
+    {{ academic_year_start_date('substring(t.academic_year, 1, 4)') }} as academic_year_start_date,
     cast(t.pupil_key as {{ dbt.type_string() }}) as pupil_key,
-    cast(coalesce(l.year_group, {{ unknown_label() }}) as {{ dbt.type_string() }}) as year_group,
+    cast(coalesce(t.year_group, {{ unknown_label() }}) as {{ dbt.type_string() }}) as year_group,
     cast(t.possible_sessions as integer) as possible_sessions,
     cast(t.attended_sessions as integer) as attended_sessions,
     cast(t.authorised_absence_sessions as integer) as authorised_absence_sessions,
@@ -52,6 +26,3 @@ select
     {{ is_severe_absentee('t.absence_sessions', 't.possible_sessions') }} as is_severe_absentee,
     {{ as_of_date() }} as as_of_date
 from totals as t
-inner join latest as l
-    on l.enrolment_key = t.enrolment_key and l.academic_year = t.academic_year and l.slice_rank = 1
-where t.possible_sessions > 0

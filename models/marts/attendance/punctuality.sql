@@ -6,74 +6,16 @@
   var('min_cohort_size') suppresses as in cohort_attendance (figures null, is_suppressed true; complementary
   suppression within school x year x month x cohort type).
 -#}
-with months as (
-    select * from {{ ref('int_attendance__enrolment_months') }}
-),
-
-enrolment_months as (
-    select
-        school_code,
-        academic_year,
-        month_start,
-        enrolment_key,
-        sum(possible_sessions) as possible_sessions,
-        sum(attended_sessions) as attended_sessions,
-        sum(authorised_absence_sessions) as authorised_absence_sessions,
-        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
-        sum(late_before_close_sessions) as late_before_close_sessions,
-        sum(late_after_close_sessions) as late_after_close_sessions,
-        sum(late_sessions) as late_sessions
-    from months
-    group by school_code, academic_year, month_start, enrolment_key
-),
-
-month_attributes as (
-    select
-        enrolment_key,
-        academic_year,
-        month_start,
-        year_group,
-        form_code,
-        academic_house,
-        boarding_house,
-        gender,
-        row_number() over (
-            partition by enrolment_key, academic_year, month_start order by last_session_date desc
-        ) as slice_rank
-    from months
-),
-
-enrolment_cohorts as (
-    select e.*, a.year_group, a.form_code, a.academic_house, a.boarding_house, a.gender
-    from enrolment_months as e
-    inner join month_attributes as a
-        on a.enrolment_key = e.enrolment_key
-        and a.academic_year = e.academic_year
-        and a.month_start = e.month_start
-        and a.slice_rank = 1
-    where e.possible_sessions > 0
+with enrolment_cohorts as (
+    select * from {{ ref('int_attendance__enrolment_periods') }}
+    where period_type = 'month' and possible_sessions > 0
 ),
 
 cohorts as (
-    {%- for cohort_type, expression in attendance_cohort_types() %}
-    select
-        school_code,
-        academic_year,
-        month_start,
-        '{{ cohort_type }}' as cohort_type,
-        {{ expression }} as cohort_value,
-        count(*) as enrolments,
-        sum(possible_sessions) as possible_sessions,
-        sum(attended_sessions) as attended_sessions,
-        sum(authorised_absence_sessions) as authorised_absence_sessions,
-        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
-        sum(late_before_close_sessions) as late_before_close_sessions,
-        sum(late_after_close_sessions) as late_after_close_sessions,
-        sum(late_sessions) as late_sessions
-    from enrolment_cohorts
-    group by school_code, academic_year, month_start{% if cohort_type != 'whole_school' %}, {{ expression }}{% endif %}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    {{- attendance_cohorts('enrolment_cohorts', ['school_code', 'academic_year', 'month_start'], [
+        'possible_sessions', 'attended_sessions', 'authorised_absence_sessions', 'unauthorised_absence_sessions',
+        'late_before_close_sessions', 'late_after_close_sessions', 'late_sessions',
+    ]) }}
 ),
 
 flagged as (

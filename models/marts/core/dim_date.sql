@@ -47,13 +47,13 @@ dates as (
         s.calendar_date,
         coalesce(o.schools_open, 0) as schools_open
     from (
-        select cast({{ dbt.dateadd('day', 'spine.generated_number - 1', "cast(cast(b.first_year as " ~ dbt.type_string() ~ ") || '-09-01' as date)") }} as date) as calendar_date,
+        select cast({{ dbt.dateadd('day', 'spine.generated_number - 1', academic_year_start_date('b.first_year')) }} as date) as calendar_date,
             b.last_year
         from bounds as b
         cross join spine
     ) as s
     left join open_counts as o on o.calendar_date = s.calendar_date
-    where s.calendar_date <= cast(cast(s.last_year + 1 as {{ dbt.type_string() }}) || '-08-31' as date)
+    where s.calendar_date <= {{ academic_year_end_date('s.last_year') }}
 )
 
 select
@@ -65,7 +65,7 @@ select
     -- Week of the academic year: 1 = the (Monday-to-Sunday) week holding 1 September.
     cast(
         {{ dbt.datediff(
-            dbt.date_trunc('week', "cast(cast(" ~ academic_year_start('d.calendar_date') ~ " as " ~ dbt.type_string() ~ ") || '-09-01' as date)"),
+            dbt.date_trunc('week', academic_year_start_date(academic_year_start('d.calendar_date'))),
             dbt.date_trunc('week', 'd.calendar_date'),
             'day'
         ) }} / 7.0 + 1
