@@ -5,7 +5,7 @@
   count in no rate.
   Strings are cast to plain `varchar` (not dbt.type_string(), which is `text` on PostgreSQL): the contract
   declares `varchar`, and an incremental run on PostgreSQL compares the new rows' types with the table's.
-  Incremental (config in _core.yml), like attendance_sessions: an incremental run deletes and rebuilds only
+  Incremental (config in _fct_attendance_session.yml), like attendance_sessions: an incremental run deletes and rebuilds only
   the look-back window (session_date >= attendance_lookback_start()); the rest needs --full-refresh.
 -#}
 select
