@@ -53,7 +53,7 @@ def _ingest(group, root: Path, name: str, warehouse: Path) -> None:
 def _dbt(warehouse: Path, as_of: date, *args: str):
     from ingestion.app.dbt_runner import artifacts_dir, run_dbt
 
-    log = artifacts_dir(warehouse) / "logs" / "dbt.log"
+    log = artifacts_dir(Warehouse.duckdb(warehouse)) / "logs" / "dbt.log"
     start = log.stat().st_size if log.exists() else 0
     result = run_dbt(["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()}), *args], Warehouse.duckdb(warehouse))
     assert result.ok, "\n".join(result.failures)[-4000:]

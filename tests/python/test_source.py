@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from ingestion.core.config import SchoolConfig
+from ingestion.core.warehouse import Warehouse
 from ingestion.isams.datasets import BY_METHOD, BY_NAME
 from ingestion.isams.jsonnet import to_xml, xml_to_jsonnet
 from ingestion.isams.source import (
@@ -106,7 +107,7 @@ def env(tmp_path: Path) -> dict:
 
 def run(env: dict, code: str, today: date = TODAY):
     return ingest_school(
-        school(code), env["warehouse"], env["pipelines"], register_start=START, today=today,
+        school(code), Warehouse.duckdb(env["warehouse"]), env["pipelines"], register_start=START, today=today,
         datasets=DATASETS, transport=httpx.MockTransport(env["fake"]), sleep=lambda s: None,
     )
 
