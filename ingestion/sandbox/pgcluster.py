@@ -115,6 +115,21 @@ class PgCluster:
         con.autocommit = True
         return con
 
+    def fresh_database(self, name: str) -> dict[str, str]:
+        """Drop and recreate database ``name`` (owned by the warehouse role); return :meth:`env` pointing at it.
+
+        Tests sharing one cluster each build in a database of their own, so one test's views over ``raw_isams``
+        never stand in the way of another's tables.
+        """
+        con = self.admin_connect("postgres")
+        try:
+            with con.cursor() as cur:
+                cur.execute(f'drop database if exists "{name}" with (force)')
+                cur.execute(f'create database "{name}" owner "{self.user}"')
+        finally:
+            con.close()
+        return {**self.env(), "SCHOOLWH_PG_DATABASE": name}
+
     def stop(self) -> None:
         if self.datadir.exists():
             subprocess.run(

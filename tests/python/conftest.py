@@ -45,6 +45,10 @@ def isams_samples() -> Path:
 def pg_cluster():
     """One throwaway PostgreSQL cluster for the session (ingestion/sandbox/pgcluster.py); stopped and removed after.
 
+    Every module builds in a database of its own (``pg_cluster.fresh_database(name)`` returns the environment
+    for it); test_postgres.py alone uses the default database. Sharing one database let one module's views over
+    ``raw_isams`` block another's ``drop table``, depending on which tests an xdist worker happened to run.
+
     Fails (never skips) when it cannot start, so a CI machine without PostgreSQL is noticed; set
     SCHOOLWH_SKIP_POSTGRES=1 to skip the PostgreSQL tests deliberately.
     """

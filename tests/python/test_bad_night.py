@@ -140,13 +140,8 @@ def replay(request, tmp_path_factory):
     if target == "postgres":
         cluster = request.getfixturevalue("pg_cluster")
         env.update(cluster.env())
-        con = cluster.admin_connect()
-        con.autocommit = True
-        with con.cursor() as cur:
-            for name in ("a", "b"):
-                cur.execute(f"drop database if exists bad_night_{name}")
-                cur.execute(f"create database bad_night_{name} owner {cluster.user}")
-        con.close()
+        for name in ("a", "b"):
+            cluster.fresh_database(f"bad_night_{name}")
     return _replay(target, root, env)
 
 

@@ -109,14 +109,7 @@ def built(request, tmp_path_factory):
     if backend == "postgres":
         cluster = request.getfixturevalue("pg_cluster")
         database = "schoolwh_codes"  # its own database: the cluster is shared with other modules
-        con = cluster.admin_connect("postgres")
-        try:
-            with con.cursor() as cur:
-                cur.execute(f'drop database if exists "{database}"')
-                cur.execute(f'create database "{database}" owner "{cluster.user}"')
-        finally:
-            con.close()
-        extra = {**cluster.env(), "SCHOOLWH_PG_DATABASE": database}
+        extra = cluster.fresh_database(database)
         target = ["--target", backend]
     with SandboxServer(group) as server:
         schools_file, _, secrets = write_sandbox_config(group, server.url, root / "config")

@@ -234,16 +234,13 @@ def test_simulation_on_duckdb(tmp_path):
 @pytest.fixture()
 def pg_simulation_env(pg_cluster):
     """A database of its own in the session's cluster (test_postgres.py uses the default one)."""
-    name = "simulation"
     con = pg_cluster.admin_connect("postgres")
     try:
         with con.cursor() as cur:
-            cur.execute(f'drop database if exists "{name}_simref"')
-            cur.execute(f'drop database if exists "{name}"')
-            cur.execute(f'create database "{name}" owner "{pg_cluster.user}"')
+            cur.execute('drop database if exists "simulation_simref"')
     finally:
         con.close()
-    yield {**pg_cluster.env(), "SCHOOLWH_PG_DATABASE": name}
+    yield pg_cluster.fresh_database("simulation")
 
 
 def test_simulation_on_postgres(tmp_path, pg_cluster, pg_simulation_env):

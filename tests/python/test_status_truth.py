@@ -48,12 +48,7 @@ def story(request, tmp_path_factory):
            "SCHOOLWH_PUPIL_KEY_SECRET": SECRET, "SCHOOLWH_TARGET": backend}
     if backend == "postgres":
         cluster = request.getfixturevalue("pg_cluster")
-        admin = cluster.admin_connect()
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'create database status_truth owner "{cluster.user}"')
-        admin.close()
-        env.update({**cluster.env(), "SCHOOLWH_PG_DATABASE": "status_truth"})
+        env.update(cluster.fresh_database("status_truth"))
     warehouse = Warehouse.resolve(backend, root / "wh" / "schoolwh.duckdb", env=env)
     runs: dict[str, subprocess.CompletedProcess] = {}
     for day in (D1, D2):

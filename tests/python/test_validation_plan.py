@@ -38,7 +38,7 @@ def warehouse(request, tmp_path):
     if request.param == "duckdb":
         return Warehouse.duckdb(tmp_path / "wh.duckdb")
     cluster = request.getfixturevalue("pg_cluster")
-    return Warehouse.resolve("postgres", tmp_path / "wh.duckdb", env=cluster.env())
+    return Warehouse.resolve("postgres", tmp_path / "wh.duckdb", env=cluster.fresh_database("validation_plan"))
 
 
 def test_scoped_query_returns_the_loads_and_the_rows_sharing_their_keys(warehouse):
@@ -52,7 +52,7 @@ def test_scoped_query_returns_the_loads_and_the_rows_sharing_their_keys(warehous
 
 
 def test_scoped_queries_have_no_correlated_subplan_on_postgres(pg_cluster, tmp_path):
-    warehouse = Warehouse.resolve("postgres", tmp_path / "wh.duckdb", env=pg_cluster.env())
+    warehouse = Warehouse.resolve("postgres", tmp_path / "wh.duckdb", env=pg_cluster.fresh_database("validation_plan"))
     with warehouse.connect() as con:
         _fill(con, 20_000)
         con.execute("analyze raw_isams.registration_statuses")
