@@ -85,9 +85,9 @@ def ingest_all(
     from ingestion.isams.source import ingest_school  # dlt import is slow; only when ingesting
 
     install_log_redaction()
-    wh, today = warehouse, warehouse.require_as_of()
-    if wh.pg is not None:
-        register_secret(wh.pg.password)
+    today = warehouse.require_as_of()
+    if warehouse.pg is not None:
+        register_secret(warehouse.pg.password)
     outcome = IngestOutcome(run_id=run_id or runlog.new_run_id(), started_at=datetime.now())
     observed: list[shapes.DatasetFields] = []
     register_start = settings.register_start or default_register_start(today)
@@ -103,7 +103,7 @@ def ingest_all(
         with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {where} ..."):
             try:
                 result = ingest_school(
-                    school, wh, pipelines_dir(wh),
+                    school, warehouse, pipelines_dir(warehouse),
                     register_start=register_start, today=today,
                     window_days=settings.window_days, lookback_days=settings.lookback_days,
                     datasets=datasets, backfill=backfill, transport=transport, sleep=sleep,
@@ -111,7 +111,7 @@ def ingest_all(
             except BaseException as exc:  # a destination/load failure: name the school, keep going ...
                 aborted = runlock.aborted_by(exc)  # ... unless SIGTERM/Ctrl-C stopped the run (or dlt in it)
                 if aborted is not None:
-                    runlog.write(wh, outcome.run_id, command, outcome.started_at, outcome.runs[:-1])  # schools done
+                    runlog.write(warehouse, outcome.run_id, command, outcome.started_at, outcome.runs[:-1])  # schools done
                     raise aborted from None
                 if not isinstance(exc, Exception):
                     raise
@@ -120,7 +120,7 @@ def ingest_all(
                 run.rows, run.fetched, run.retries = dict(result.rows), dict(result.fetched), result.retries
                 removed = result.removed
                 # dbt rebuilds at least from the earliest date re-read here (ingestion/ops/reloads.py)
-                reloads.record(wh, outcome.run_id, school.code, result.reread_windows)
+                reloads.record(warehouse, outcome.run_id, school.code, result.reread_windows)
                 observed.extend(shapes.observations_from(result))
                 for failure in result.failures:
                     previous = run.errors.get(failure.dataset)
@@ -134,9 +134,9 @@ def ingest_all(
             + (f", {removed:,} register mark(s) no longer in iSAMS removed" if removed else "")
             + (f", [red]{len(run.errors)} dataset(s) failed[/]" if run.errors else "")
         )
-    runlog.write(wh, outcome.run_id, command, outcome.started_at, outcome.runs)
+    runlog.write(warehouse, outcome.run_id, command, outcome.started_at, outcome.runs)
     # a changed API is reported, never fatal: new fields land, missing ones land as null (ingestion/ops/drift.py)
-    outcome.drift = drift.record_drift(wh, outcome.run_id, observed)
+    outcome.drift = drift.record_drift(warehouse, outcome.run_id, observed)
     console.print(views.drift_table(outcome.drift) if not outcome.drift.ok else f"[green]✓[/] {outcome.drift.summary()}")
     return outcome
 
@@ -207,24 +207,24 @@ def run_nightly(
     settings: Settings, warehouse: Warehouse, console: Console, *, transport=None, full_refresh: bool = False,
 ) -> int:
     """Ingest, build, document ``warehouse`` as of its as-of date; return the process exit code."""
-    wh, today = warehouse, warehouse.require_as_of()
-    lock = warehouse_lock(wh, command="nightly", schools=[s.code for s in settings.schools], console=console)
+    today = warehouse.require_as_of()
+    lock = warehouse_lock(warehouse, command="nightly", schools=[s.code for s in settings.schools], console=console)
     with lock:
-        console.rule(f"schoolwh nightly · {len(settings.schools)} school(s) · {today.isoformat()} · {wh.kind}")
+        console.rule(f"schoolwh nightly · {len(settings.schools)} school(s) · {today.isoformat()} · {warehouse.kind}")
         lock.set_phase("ingestion")
-        outcome = ingest_all(settings, wh, console, command="nightly", transport=transport, run_id=lock.run_id)
+        outcome = ingest_all(settings, warehouse, console, command="nightly", transport=transport, run_id=lock.run_id)
         if outcome.runs:
             console.print(views.ingest_table(outcome))
         lock.set_phase("validation")
         killed = lock.stale.record.started_at if lock.stale is not None and lock.stale.record.started_at else None
-        report = validate(wh, outcome, console, since=datetime.fromisoformat(killed) if killed else None)
+        report = validate(warehouse, outcome, console, since=datetime.fromisoformat(killed) if killed else None)
         console.rule("dbt build")
         lock.set_phase("build")
-        built = build(wh, console, run_id=outcome.run_id, command="nightly", full_refresh=full_refresh)
+        built = build(warehouse, console, run_id=outcome.run_id, command="nightly", full_refresh=full_refresh)
         lock.set_phase("docs")
-        docs_path = docs(wh, console) if built.ok or built.statuses else None
+        docs_path = docs(warehouse, console) if built.ok or built.statuses else None
     console.rule("Summary")
-    console.print(f"Warehouse: {wh.describe()}")
+    console.print(f"Warehouse: {warehouse.describe()}")
     if docs_path:
         console.print(f"Docs:      {docs_path}")
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(built.statuses.items())) or "no results"
@@ -239,7 +239,7 @@ def run_nightly(
         )
     if outcome.drift and not outcome.drift.ok:
         console.print(f"[yellow]! schema drift:[/] {outcome.drift.summary()} (details in ops.schema_drift)")
-    console.print(views.status_table(wh))
+    console.print(views.status_table(warehouse))
     if not outcome.ok:
         console.print(f"[bold red]FAILED[/]: {len(outcome.errors)} ingestion problem(s); data already loaded is kept.")
         return EXIT_INGEST_FAILED

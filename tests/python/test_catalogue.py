@@ -104,3 +104,24 @@ def test_one_personal_data_list_covers_isams_spellings_and_spares_attendance():
         assert not rules.is_sensitive(column), column
     macro = (REPO / "macros/privacy/privacy_checks.sql").read_text()
     assert "return(var('personal_data_terms'))" in macro
+
+
+def test_every_model_has_one_yml_of_its_own_beside_it():
+    """One obvious place for a model's documentation and tests: ``_<model>.yml`` next to ``<model>.sql``,
+    declaring that model only (and only that model's unit tests)."""
+    problems = []
+    for sql in sorted((REPO / "models").rglob("*.sql")):
+        name, yml = sql.stem, sql.with_name(f"_{sql.stem}.yml")
+        if not yml.exists():
+            problems.append(f"{sql.relative_to(REPO)}: no {yml.name} beside it")
+            continue
+        doc = yaml.safe_load(yml.read_text()) or {}
+        declared = [m["name"] for m in doc.get("models", [])]
+        tested = {t["model"] for t in doc.get("unit_tests", [])}
+        if declared != [name] or tested - {name}:
+            problems.append(f"{yml.relative_to(REPO)}: declares models {declared}, unit tests of {sorted(tested)}")
+    for yml in sorted((REPO / "models").rglob("*.yml")):
+        doc = yaml.safe_load(yml.read_text()) or {}
+        if doc.get("models") and not yml.with_name(yml.name[1:-4] + ".sql").exists():
+            problems.append(f"{yml.relative_to(REPO)}: declares models but has no {yml.name[1:-4]}.sql beside it")
+    assert not problems, "\n".join(problems)

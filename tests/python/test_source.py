@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs
 
 import duckdb
 import httpx
@@ -14,7 +12,7 @@ import pytest
 
 from ingestion.core.config import SchoolConfig
 from ingestion.core.warehouse import Warehouse
-from ingestion.isams.datasets import BY_METHOD, BY_NAME
+from ingestion.isams.datasets import BY_METHOD
 from ingestion.isams.jsonnet import to_xml, xml_to_jsonnet
 from ingestion.isams.source import (
     register_start_for_run,

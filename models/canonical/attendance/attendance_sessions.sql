@@ -11,7 +11,7 @@
   - Registers not taken are not sessions. Two marks for one person, school, date and session (e.g. two
     records after a re-enrolment): the latest registered_at wins.
   - Cohort attributes are those of the enrolment on the session date (enrolment_attribute_history).
-  Incremental (config in _attendance.yml): an incremental run rebuilds only sessions dated on or after
+  Incremental (config in _attendance_sessions.yml): an incremental run rebuilds only sessions dated on or after
   attendance_lookback_start() (as_of_date() - var('attendance_lookback_days')); the pre-hook first deletes
   that whole window from the table, so a mark removed, un-taken or quarantined inside it disappears too.
   Anything that changes outside the window needs `dbt build --full-refresh` (see the model description).
