@@ -130,7 +130,7 @@ def fill(nights: list[date], max_gap: int = 14) -> list[date]:
 def itinerary(name: str, year: int) -> list[date]:
     """The nights of a built-in itinerary through academic year ``year`` into the next (school 1's calendar).
 
-    ``full`` (~50 nights): the fortnight before the autumn half term night by night (two consecutive school
+    ``full`` (42 nights in 2025/26): the fortnight before the autumn half term night by night (two consecutive school
     weeks, with the scenario's corrections, removed mark and one-night outage), the first night after half term
     (form and house change), nights as the mover leaves and joins and the correction outside the look-back
     arrives, the last nights of the autumn term and the first of spring (term boundary, new absence code), the
@@ -515,7 +515,7 @@ def add_arguments(p: Any) -> None:
                    help="backend (default duckdb); postgres without SCHOOLWH_PG_HOST runs on a throwaway local "
                         "cluster, with SCHOOLWH_PG_* on your server (the role needs CREATEDB for the reference copy)")
     p.add_argument("--itinerary", choices=("full", "short", "tiny"), default="full",
-                   help="built-in nights: full (~50: two school weeks, half terms, a term boundary, the summer into "
+                   help="built-in nights: full (42 in 2025/26: two school weeks, half terms, a term boundary, the summer into "
                         "a new year, a night at least every 14 days), short (6, the DuckDB test) or tiny (3, the "
                         "PostgreSQL test); ignored with --nights")
     p.add_argument("--nights", type=int, metavar="N", help="instead: N consecutive school days from --start")

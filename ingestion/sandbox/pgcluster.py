@@ -174,9 +174,9 @@ def start_cluster(database: str = "schoolwh", user: str = "schoolwh") -> PgClust
         try:
             with con.cursor() as cur:
                 cur.execute(f'create role "{user}" login createrole password %s', [cluster.password])
-                cur.execute(f'create database "{database}" owner "{user}"')
         finally:
             con.close()
+        cluster.fresh_database(database)
     except BaseException:
         cluster.stop()
         raise

@@ -233,14 +233,9 @@ def test_simulation_on_duckdb(tmp_path):
 
 @pytest.fixture()
 def pg_simulation_env(pg_cluster):
-    """A database of its own in the session's cluster (test_postgres.py uses the default one)."""
-    con = pg_cluster.admin_connect("postgres")
-    try:
-        with con.cursor() as cur:
-            cur.execute('drop database if exists "simulation_simref"')
-    finally:
-        con.close()
-    yield pg_cluster.fresh_database("simulation")
+    """A database of its own in the session's cluster (test_postgres.py uses the default one); the simulation
+    drops and recreates its reference copy itself."""
+    return pg_cluster.fresh_database("simulation")
 
 
 def test_simulation_on_postgres(tmp_path, pg_cluster, pg_simulation_env):
