@@ -122,3 +122,132 @@
         delete from {{ this }} where session_date >= {{ attendance_lookback_start() }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+  national_framework_threshold(sessions) -> a SQL query (use it as a model's whole body or a CTE): the national
+  framework's threshold ("Working together to improve school attendance", 2024; methodology notes section 4):
+  10 sessions of unauthorised absence within a rolling period of 10 school weeks.
+
+  `sessions` is a relation with one row per enrolment x date x session: school_code, enrolment_key, pupil_key,
+  academic_year, session_date, is_possible_session, dfe_code (canonical attendance_sessions).
+  - A school week is a Monday-to-Sunday week with at least one possible session for that school (any pupil's);
+    weeks without one (half terms, holidays, the summer) are skipped, so the window crosses half terms, terms
+    and academic years. School weeks are numbered per school (school_week_number 1, 2, ... over all its data).
+  - An enrolment has a row for every school week from the first to the last week in which it has a possible
+    session (a joiner starts at its first week, a leaver stops at its last).
+  - Unauthorised sessions are possible sessions whose DfE code is in var('national_framework_codes') (default
+    G, N, O, U; never another code, however it is categorised).
+  - The window of a week is the 10 (var('national_framework_weeks')) school weeks ending with it, of which the
+    enrolment was on roll for school_weeks_in_window (fewer for a joiner: only those weeks count).
+  - is_over_threshold: unauthorised_sessions_in_window >= var('national_framework_sessions') (default 10:
+    exactly 10 is over). first_reached_week_start: the earliest week of the same academic year, up to this one,
+    whose window was over the threshold; is_newly_over_threshold: over this week and not the school week before.
+-#}
+{% macro national_framework_threshold(sessions) -%}
+    {%- set weeks = var('national_framework_weeks', 10) | int -%}
+    {%- set limit = var('national_framework_sessions', 10) | int -%}
+    {%- set codes = var('national_framework_codes', ['G', 'N', 'O', 'U']) -%}
+    {%- if weeks < 1 or limit < 1 or codes | length == 0 -%}
+        {{ exceptions.raise_compiler_error("national_framework_threshold(): national_framework_weeks and national_framework_sessions must be >= 1 and national_framework_codes not empty") }}
+    {%- endif -%}
+with nft_sessions as (
+    select
+        school_code,
+        enrolment_key,
+        pupil_key,
+        academic_year,
+        is_possible_session,
+        cast({{ dbt.date_trunc('week', 'session_date') }} as date) as week_start,
+        case
+            when is_possible_session and dfe_code in ({% for c in codes %}'{{ c }}'{{ ", " if not loop.last }}{% endfor %})
+                then 1 else 0
+        end as is_unauthorised
+    from {{ sessions }}
+    where session_date <= {{ as_of_date() }}
+),
+
+nft_school_weeks as (
+    select
+        school_code,
+        week_start,
+        academic_year,
+        row_number() over (partition by school_code order by week_start) as school_week_number
+    from (
+        select school_code, week_start, max(academic_year) as academic_year
+        from nft_sessions
+        where is_possible_session
+        group by school_code, week_start
+    ) as w
+),
+
+nft_enrolment_weeks as (
+    select
+        school_code,
+        enrolment_key,
+        min(pupil_key) as pupil_key,
+        min(week_start) as first_week_start,
+        max(week_start) as last_week_start
+    from nft_sessions
+    where is_possible_session
+    group by school_code, enrolment_key
+),
+
+nft_weekly as (
+    select
+        enrolment_key,
+        week_start,
+        sum(case when is_possible_session then 1 else 0 end) as possible_sessions,
+        sum(is_unauthorised) as unauthorised_sessions
+    from nft_sessions
+    group by enrolment_key, week_start
+),
+
+nft_grid as (
+    select
+        e.school_code,
+        e.enrolment_key,
+        e.pupil_key,
+        w.academic_year,
+        w.week_start,
+        w.school_week_number,
+        coalesce(k.possible_sessions, 0) as possible_sessions,
+        coalesce(k.unauthorised_sessions, 0) as unauthorised_sessions
+    from nft_enrolment_weeks as e
+    inner join nft_school_weeks as w
+        on w.school_code = e.school_code
+        and w.week_start between e.first_week_start and e.last_week_start
+    left join nft_weekly as k
+        on k.enrolment_key = e.enrolment_key and k.week_start = w.week_start
+),
+
+{#- The grid holds every school week of the enrolment's span, so "the N school weeks ending here" is the N rows
+    ending here (rows, not range: the same on DuckDB, PostgreSQL and Spark). -#}
+nft_windowed as (
+    select
+        g.*,
+        min(g.week_start) over nft_window as window_start_week,
+        count(*) over nft_window as school_weeks_in_window,
+        sum(g.unauthorised_sessions) over nft_window as unauthorised_sessions_in_window
+    from nft_grid as g
+    window nft_window as (partition by g.enrolment_key order by g.school_week_number rows between {{ weeks - 1 }} preceding and current row)
+),
+
+nft_flagged as (
+    select
+        w.*,
+        w.unauthorised_sessions_in_window >= {{ limit }} as is_over_threshold
+    from nft_windowed as w
+)
+
+select
+    f.*,
+    min(case when f.is_over_threshold then f.week_start end) over (
+        partition by f.enrolment_key, f.academic_year order by f.school_week_number
+        rows between unbounded preceding and current row
+    ) as first_reached_week_start,
+    f.is_over_threshold and not coalesce(
+        lag(f.is_over_threshold) over (partition by f.enrolment_key order by f.school_week_number), false
+    ) as is_newly_over_threshold
+from nft_flagged as f
+{%- endmacro %}

@@ -125,3 +125,15 @@ def test_every_model_has_one_yml_of_its_own_beside_it():
         if doc.get("models") and not yml.with_name(yml.name[1:-4] + ".sql").exists():
             problems.append(f"{yml.relative_to(REPO)}: declares models but has no {yml.name[1:-4]}.sql beside it")
     assert not problems, "\n".join(problems)
+
+
+def test_model_and_unit_test_names_fit_postgres_identifiers():
+    """PostgreSQL truncates identifiers at 63 bytes and dbt refuses a longer relation name: a unit test named
+    over that passes on DuckDB and errors on PostgreSQL ("Relation name ... is longer than 63 characters")."""
+    too_long = []
+    for yml in sorted((REPO / "models").rglob("*.yml")):
+        doc = yaml.safe_load(yml.read_text()) or {}
+        for entry in doc.get("models", []) + doc.get("unit_tests", []):
+            if len(entry["name"].encode()) > 63:
+                too_long.append(f"{yml.relative_to(REPO)}: {entry['name']} ({len(entry['name'])} characters)")
+    assert not too_long, "\n".join(too_long)
