@@ -17,11 +17,20 @@
 {%- endmacro %}
 
 
+{#- The layers where personal data may live: staging and canonical (the MIS's data, for the pipeline) and
+    restricted (the named lists of models/restricted, readable on PostgreSQL only by attendance_officer). -#}
+{% macro privacy_personal_data_schemas() -%}
+    {{ return(['staging', 'canonical', 'restricted']) }}
+{%- endmacro %}
+
+
 {#-
   privacy_published_leaks() -> list of 'model.column: reason' strings for every published model's column that
   is classified pii/special_category or whose name matches privacy_identifying_names(). Published = a model
-  in schema `marts` or under models/marts, or a model an exposure depends on. Reads the `graph` (only
-  meaningful when `execute`).
+  in schema `marts` or under models/marts, a model an exposure depends on, or any model outside the personal
+  data layers (privacy_personal_data_schemas(): monitoring, semantic, ...). Also a leak: a restricted model
+  read by an exposure (a BI tool must never read names) or with a column without a meta classification.
+  Reads the `graph` (only meaningful when `execute`).
 -#}
 {% macro privacy_published_leaks() -%}
     {%- set leaks = [] -%}
@@ -32,8 +41,23 @@
     {%- for exposure in graph.exposures.values() -%}
         {%- do exposed.extend(exposure.depends_on.nodes) -%}
     {%- endfor -%}
+    {%- set personal = privacy_personal_data_schemas() -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
-        {%- if node.config.schema == 'marts' or (node.fqn | length > 1 and node.fqn[1] == 'marts') or node.unique_id in exposed -%}
+        {%- set folder = node.fqn[1] if node.fqn | length > 2 else none -%}
+        {%- set is_restricted = node.config.schema == 'restricted' or folder == 'restricted' -%}
+        {%- if is_restricted -%}
+            {%- if node.unique_id in exposed -%}
+                {%- do leaks.append(node.name ~ ': restricted model read by an exposure (BI tools never read names)') -%}
+            {%- endif -%}
+            {%- for column in node.columns.values() -%}
+                {%- set config_meta = (column.config or {}).get('meta', {}) or {} -%}
+                {%- if not ((column.meta or {}).get('classification') or config_meta.get('classification')) -%}
+                    {%- do leaks.append(node.name ~ '.' ~ column.name ~ ': restricted model column without a classification') -%}
+                {%- endif -%}
+            {%- endfor -%}
+        {%- endif -%}
+        {%- if node.config.schema == 'marts' or folder == 'marts' or node.unique_id in exposed
+            or (node.config.schema not in personal and folder not in personal) -%}
             {%- if node.config.schema == 'marts' and not node.config.contract.enforced -%}
                 {%- do leaks.append(node.name ~ ': contract not enforced, so its columns cannot be checked') -%}
             {%- endif -%}

@@ -30,7 +30,7 @@ from ingestion.core.warehouse import PASSWORD_ENV, Warehouse, WarehouseConfigErr
 TODAY = date(2026, 11, 20)
 SCHOOLWH = Path(sys.executable).parent / "schoolwh"
 OPS_OBJECTS = {"run_log", "quarantine", "quarantined_records", "schema_fields", "schema_drift"}
-FORBIDDEN_SCHEMAS = ("raw_isams", "staging", "canonical", "monitoring", "ops")
+FORBIDDEN_SCHEMAS = ("raw_isams", "staging", "canonical", "monitoring", "ops", "restricted")
 # keyed_hash (macros/privacy) needs a deployment secret; any fixed one will do for a test build
 TEST_PUPIL_KEY_SECRET = "0123456789abcdef" * 4
 
@@ -169,6 +169,42 @@ def test_bi_reader_cannot_read_anything_outside_the_marts(pg_built, pg_cluster, 
     assert tables, schema
     with bi_user.cursor() as cur:
         for table in tables:
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="permission denied"):
+                cur.execute(f'select 1 from "{schema}"."{table}" limit 1')
+
+
+@pytest.fixture(scope="module")
+def officer(pg_built, pg_cluster):
+    """A login user that is a member of attendance_officer (as documented for an attendance officer)."""
+    admin = pg_cluster.admin_connect()
+    with admin.cursor() as cur:
+        cur.execute("create role officer_test login password 'officer-test-pw' in role attendance_officer")
+    admin.close()
+    con = psycopg2.connect(host=pg_cluster.host, port=pg_cluster.port, user="officer_test",
+                           password="officer-test-pw", dbname=pg_cluster.database)
+    con.autocommit = True
+    yield con
+    con.close()
+
+
+def test_attendance_officer_is_a_nologin_group_role(pg_built, pg_cluster):
+    assert _rows(pg_cluster, "select rolcanlogin from pg_roles where rolname = 'attendance_officer'") == [(False,)]
+
+
+def test_an_attendance_officer_reads_the_named_support_list(pg_built, pg_cluster, officer):
+    assert _tables(pg_cluster, "restricted") == ["attendance_support_list"]
+    with officer.cursor() as cur:
+        cur.execute("select count(*), count(surname), count(distinct school_code) from restricted.attendance_support_list")
+        rows, named, schools = cur.fetchall()[0]
+    # the build's own row count, read as the owner: the officer sees all of it, with names
+    assert rows == _rows(pg_cluster, "select count(*) from restricted.attendance_support_list")[0][0]
+    assert rows > 0 and named == rows and schools >= 1
+
+
+@pytest.mark.parametrize("schema", ["canonical", "staging", "raw_isams"])
+def test_an_attendance_officer_reads_nothing_else_with_names(pg_built, pg_cluster, officer, schema):
+    with officer.cursor() as cur:
+        for table in _tables(pg_cluster, schema):
             with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="permission denied"):
                 cur.execute(f'select 1 from "{schema}"."{table}" limit 1')
 

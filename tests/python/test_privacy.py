@@ -52,20 +52,46 @@ def classification(column: dict[str, Any]) -> str | None:
     return meta.get("classification") or config_meta.get("classification")
 
 
+PERSONAL_DATA_SCHEMAS = {"staging", "canonical", "restricted"}  # macro privacy_personal_data_schemas()
+
+
+def _folder(node: dict[str, Any]) -> str | None:
+    return node["fqn"][1] if len(node["fqn"]) > 2 else None
+
+
+def _is_restricted(node: dict[str, Any]) -> bool:
+    return node["config"].get("schema") == "restricted" or _folder(node) == "restricted"
+
+
+def _exposed(manifest: dict[str, Any]) -> set[str]:
+    return {uid for exp in manifest.get("exposures", {}).values() for uid in exp["depends_on"]["nodes"]}
+
+
 def published_models(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """Models in schema marts or under models/marts, and every model an exposure depends on."""
-    exposed = {uid for exp in manifest.get("exposures", {}).values() for uid in exp["depends_on"]["nodes"]}
+    """Models in schema marts or under models/marts, every model an exposure depends on, and every model outside
+    the layers where personal data may live (staging, canonical, restricted)."""
+    exposed = _exposed(manifest)
     return [
         node
         for uid, node in manifest["nodes"].items()
         if node["resource_type"] == "model"
-        and (node["config"].get("schema") == "marts" or node["fqn"][1:2] == ["marts"] or uid in exposed)
+        and (node["config"].get("schema") == "marts" or _folder(node) == "marts" or uid in exposed
+             or (node["config"].get("schema") not in PERSONAL_DATA_SCHEMAS and _folder(node) not in PERSONAL_DATA_SCHEMAS))
     ]
 
 
 def find_leaks(manifest: dict[str, Any], denylist: list[str]) -> list[str]:
-    """'model.column: reason' for every published column that is classified or identifying by name."""
+    """'model.column: reason' for every published column that is classified or identifying by name, and every
+    restricted model read by an exposure or with a column without a classification."""
     leaks: list[str] = []
+    exposed = _exposed(manifest)
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] != "model" or not _is_restricted(node):
+            continue
+        if uid in exposed:
+            leaks.append(f"{node['name']}: restricted model read by an exposure")
+        leaks += [f"{node['name']}.{name}: restricted model column without a classification"
+                  for name, column in node.get("columns", {}).items() if not classification(column)]
     for node in published_models(manifest):
         if node["config"].get("schema") == "marts" and not node["config"].get("contract", {}).get("enforced"):
             leaks.append(f"{node['name']}: contract not enforced, so its columns cannot be checked")
@@ -127,6 +153,20 @@ LEAKING = {
         fake_manifest(_model("loose", {"school_code": {}}, contract=False)),
         "loose: contract not enforced",
     ),
+    "monitoring_model_not_exposed": (
+        fake_manifest(_model("monitoring_y", {"surname": {}}, folder="monitoring", schema="monitoring")),
+        "monitoring_y.surname",
+    ),
+    "restricted_model_read_by_an_exposure": (
+        fake_manifest(_model("support_list", {"surname": {"meta": {"classification": "pii"}}}, folder="restricted",
+                             schema="restricted"), exposed=("support_list",)),
+        "support_list: restricted model read by an exposure",
+    ),
+    "restricted_column_unclassified": (
+        fake_manifest(_model("support_list", {"surname": {"meta": {"classification": "pii"}}, "band": {}},
+                             folder="restricted", schema="restricted")),
+        "support_list.band: restricted model column without a classification",
+    ),
 }
 
 
@@ -151,6 +191,15 @@ def test_find_leaks_ignores_unpublished_models() -> None:
     canonical = _model("pupils", {"surname": {"meta": {"classification": "pii"}}}, folder="canonical",
                        schema="canonical", contract=False)
     assert find_leaks(fake_manifest(canonical), identifying_names()) == []
+
+
+def test_find_leaks_allows_classified_names_in_restricted_only() -> None:
+    restricted = _model("support_list", {"surname": {"meta": {"classification": "pii"}},
+                                         "band": {"meta": {"classification": "special_category"}}},
+                        folder="restricted", schema="restricted")
+    assert find_leaks(fake_manifest(restricted), identifying_names()) == []
+    in_marts = _model("support_list", {"surname": {"meta": {"classification": "pii"}}})
+    assert find_leaks(fake_manifest(in_marts), identifying_names()) != []
 
 
 @pytest.mark.parametrize(
@@ -196,15 +245,27 @@ def dbt_work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def manifest(dbt_work: Path) -> dict[str, Any]:
     """target/manifest.json of `dbt parse` (no secret, no warehouse needed)."""
     work = dbt_work
-    result = _dbt(["parse"], REPO, work, SCHOOLWH_WAREHOUSE=str(work / "wh.duckdb"))
+    # the restricted models are built on PostgreSQL only unless a var says so: enable them to check them too
+    result = _dbt(["parse", "--vars", "{build_restricted_on_duckdb: true}"], REPO, work,
+                  SCHOOLWH_WAREHOUSE=str(work / "wh.duckdb"))
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads((work / "target" / "manifest.json").read_text(encoding="utf-8"))
 
 
 def test_real_published_models_have_no_personal_data(manifest: dict[str, Any]) -> None:
     names = {node["name"] for node in published_models(manifest)}
-    assert {"dim_pupil", "fct_attendance_session", "persistent_absence", "cohort_attendance"} <= names
+    assert {"dim_pupil", "fct_attendance_session", "persistent_absence", "cohort_attendance",
+            "attendance_bands", "weekly_attendance", "monitoring_school_freshness"} <= names
+    assert "attendance_support_list" not in names
     assert find_leaks(manifest, identifying_names()) == []
+
+
+def test_the_restricted_list_carries_names_and_classifies_every_column(manifest: dict[str, Any]) -> None:
+    node = manifest["nodes"]["model.schoolwh.attendance_support_list"]
+    assert node["config"]["schema"] == "restricted"
+    columns = node["columns"]
+    assert {classification(columns[c]) for c in ("forename", "surname", "preferred_name")} == {"pii"}
+    assert all(classification(column) for column in columns.values())
 
 
 @pytest.mark.parametrize(
@@ -350,3 +411,14 @@ def test_semantic_validation_fails_on_a_broken_metric(project_copy: Path, tmp_pa
         return
     _, results = _validate_semantic_manifest(tmp_path / "target")
     assert results.has_blocking_issues and any("no_such_metric" in str(e) for e in results.errors)
+
+
+def test_the_restricted_list_is_not_built_on_duckdb_unless_enabled(dbt_work: Path) -> None:
+    """DuckDB has no roles: whoever can open the file reads every table, so the named list is off by default."""
+    work = dbt_work / "restricted_off"
+    args = ["ls", "--resource-type", "model", "--select", "attendance_support_list", "--output", "name"]
+    default = _dbt(args, REPO, work, SCHOOLWH_WAREHOUSE=str(work / "wh.duckdb"))
+    assert "attendance_support_list" not in default.stdout, default.stdout
+    enabled = _dbt([*args, "--vars", "{build_restricted_on_duckdb: true}"], REPO, work,
+                   SCHOOLWH_WAREHOUSE=str(work / "wh.duckdb"))
+    assert enabled.returncode == 0 and "attendance_support_list" in enabled.stdout, enabled.stdout + enabled.stderr
