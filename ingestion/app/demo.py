@@ -19,6 +19,11 @@ def env_names(code: str) -> tuple[str, str, str]:
     return f"{prefix}_API_KEY", f"{prefix}_CLIENT_ID", f"{prefix}_CLIENT_SECRET"
 
 
+# every synthetic school teaches Reception to Year 13 (sandbox.synthetic.DIVISIONS): all-through, so the mart
+# benchmark_comparison compares it with the national total
+SANDBOX_PHASE = "all_through"
+
+
 def write_sandbox_config(group: SchoolGroup, base_url: str, directory: Path) -> tuple[Path, Path, dict[str, str]]:
     """Write ``schools.toml`` and ``sandbox.env`` for ``group``; return both paths and the secrets.
 
@@ -35,6 +40,7 @@ def write_sandbox_config(group: SchoolGroup, base_url: str, directory: Path) -> 
             f'name = "{school.name}"',
             f'base_url = "{base_url}"',
             f'api_key_env = "{key_env}"',
+            f'phase = "{SANDBOX_PHASE}"',
         ]
         secrets[key_env] = school.api_key
         if school.rest_client_id and school.rest_client_secret:

@@ -23,6 +23,8 @@ SCHOOL_CODE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,15}$")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 # a setting named like one of these holds a secret itself, unless it ends in _env (the name of a variable)
 SECRET_SETTING = re.compile(r"(?i)(key|secret|password|passwd|pwd|token|credential)s?$")
+# a school's phase (optional): which national figures its attendance is compared with (mart benchmark_comparison)
+PHASES = ("primary", "secondary", "special", "all_through")
 
 
 class ConfigError(ValueError):
@@ -39,6 +41,7 @@ class SchoolConfig:
     api_key_env: str
     rest_client_id_env: str | None = None
     rest_client_secret_env: str | None = None
+    phase: str | None = None  # one of PHASES, or None when the schools file does not say
     api_key: str = field(default="", repr=False)
     rest_client_id: str | None = field(default=None, repr=False)
     rest_client_secret: str | None = field(default=None, repr=False)
@@ -130,6 +133,19 @@ def _refuse_secrets(entry: dict, where: str) -> None:
             )
 
 
+def _phase(entry: dict, where: str) -> str | None:
+    """The optional ``phase`` setting: one of PHASES (any case, surrounding spaces ignored), or None."""
+    value = entry.get("phase")
+    if value is None:
+        return None
+    phase = value.strip().lower() if isinstance(value, str) else None
+    if phase not in PHASES:
+        allowed = ", ".join(f'"{p}"' for p in PHASES)
+        raise ConfigError(f"{where}: phase = {value!r} is not a school phase; write one of {allowed} "
+                          "(or leave phase out: the school is then compared with the national total)")
+    return phase
+
+
 def _school(entry: dict, where: str) -> SchoolConfig:
     if SCHOOL_CODE.match(str(entry.get("code", ""))):
         where = f"{where} (code = \"{entry['code']}\")"
@@ -144,6 +160,7 @@ def _school(entry: dict, where: str) -> SchoolConfig:
     if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
         raise ConfigError(f"{where}: base_url must be the school's iSAMS address, like "
                           f"\"https://yourschool.isams.cloud\", not \"{base_url}\"")
+    phase = _phase(entry, where)
     api_key_env = entry.get("api_key_env") or f"ISAMS_{code.upper()}_API_KEY"
     id_env = entry.get("rest_client_id_env")
     secret_env = entry.get("rest_client_secret_env")
@@ -160,6 +177,7 @@ def _school(entry: dict, where: str) -> SchoolConfig:
         api_key_env=api_key_env,
         rest_client_id_env=id_env,
         rest_client_secret_env=secret_env,
+        phase=phase,
         api_key=api_key,
         rest_client_id=_secret(code, id_env, "rest_client_id") if id_env else _dlt_secret(code, "rest_client_id"),
         rest_client_secret=(

@@ -278,12 +278,14 @@ def _rest_resource(ds: RestDataset, school: SchoolConfig, client: IsamsClient, g
 
 
 def _school_resource(school: SchoolConfig) -> Any:
-    """The school itself as configured (code and name; never credentials), so the warehouse can name it."""
+    """The school itself as configured (code, name and phase; never credentials), so the warehouse can name it."""
 
-    @dlt.resource(name="schools", primary_key=SCHOOL_COLUMN, write_disposition="merge")
+    @dlt.resource(name="schools", primary_key=SCHOOL_COLUMN, write_disposition="merge",
+                  columns={"phase": {"data_type": "text", "nullable": True}})
     def schools() -> Iterator[dict]:
         # never credentials or a query string (where a pasted key would sit), whatever built the SchoolConfig
-        yield {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": safe_url(school.base_url)}
+        yield {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": safe_url(school.base_url),
+               "phase": school.phase}
 
     return schools
 

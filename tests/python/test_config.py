@@ -237,3 +237,50 @@ def test_help_lists_every_exit_code():
     for code in ("0 ok", "1 ingestion failed", "2 dbt build", "3 configuration or usage error",
                  "4 the warehouse is in use", "130 / 143 stopped by Ctrl-C"):
         assert code in out, code
+
+
+def _one_school(tmp_path, monkeypatch, extra: str = "") -> Path:
+    monkeypatch.setenv("ISAMS_ABC_API_KEY", "k-abc")
+    path = tmp_path / "s.toml"
+    path.write_text(f'[[school]]\ncode = "ABC"\nname = "A"\nbase_url = "https://abc.isams.cloud"\n{extra}')
+    return path
+
+
+@pytest.mark.parametrize(("written", "phase"), [
+    ('"primary"', "primary"), ('"secondary"', "secondary"), ('"special"', "special"),
+    ('"all_through"', "all_through"), ('" All_Through "', "all_through"),
+])
+def test_phase_is_read_from_the_schools_file(tmp_path, monkeypatch, written, phase):
+    (school,) = cfg.load_schools(_one_school(tmp_path, monkeypatch, f"phase = {written}\n"))
+    assert school.phase == phase
+
+
+def test_phase_is_optional(tmp_path, monkeypatch):
+    (school,) = cfg.load_schools(_one_school(tmp_path, monkeypatch))
+    assert school.phase is None
+
+
+@pytest.mark.parametrize("written", ['"infant"', '"all-through"', '""', "3", "true"])
+def test_a_wrong_phase_names_the_school_and_the_allowed_values(tmp_path, monkeypatch, written):
+    path = _one_school(tmp_path, monkeypatch, f"phase = {written}\n")
+    with pytest.raises(cfg.ConfigError) as caught:
+        cfg.load_schools(path)
+    message = str(caught.value)
+    assert 'code = "ABC"' in message and "phase" in message
+    assert all(f'"{p}"' in message for p in ("primary", "secondary", "special", "all_through"))
+
+
+def test_example_file_and_sandbox_config_carry_a_phase(tmp_path, monkeypatch):
+    from ingestion.app.demo import write_sandbox_config
+    from ingestion.sandbox.synthetic import DIVISIONS, generate_group
+
+    for name in ("ISAMS_NHS_API_KEY", "ISAMS_NHS_CLIENT_ID", "ISAMS_NHS_CLIENT_SECRET", "ISAMS_ELM_API_KEY"):
+        monkeypatch.setenv(name, "k")
+    assert [s.phase for s in cfg.load_schools(EXAMPLE)] == ["secondary", "primary"]
+    # the synthetic schools teach Reception (0) to Year 13: all-through
+    assert sorted(nc for *_, years in DIVISIONS for nc in years) == list(range(14))
+    group = generate_group(seed=2024, n_schools=2, pupils_per_school=30, today=date(2025, 10, 1))
+    schools_file, _, secrets = write_sandbox_config(group, "http://127.0.0.1:1", tmp_path / "config")
+    for name, value in secrets.items():
+        monkeypatch.setenv(name, value)
+    assert {s.phase for s in cfg.load_schools(schools_file)} == {"all_through"}

@@ -2,7 +2,9 @@
   Session counts per enrolment x academic year x term x calendar month (the building block of every
   attendance mart, so their unit tests can feed a few counted rows instead of hundreds of sessions).
   Cohort attributes are those on the slice's last session. Sessions outside any term fall in term
-  '(no term)'.
+  '(no term)'. is_compulsory_school_age (an enrolment x academic year attribute: age 5 to 15 on 31 August
+  before the academic year, macro is_compulsory_school_age) is derived here from the pupil's date of birth,
+  which stays in the canonical layer; null when the date of birth is unknown.
 -#}
 with sessions as (
     select
@@ -67,7 +69,8 @@ select
     a.academic_house,
     a.boarding_house,
     a.is_boarder,
-    a.gender
+    a.gender,
+    {{ is_compulsory_school_age('p.date_of_birth', 'c.academic_year') }} as is_compulsory_school_age
 from counts as c
 inner join last_attributes as a
     on a.enrolment_key = c.enrolment_key
@@ -75,3 +78,5 @@ inner join last_attributes as a
     and a.term = c.term
     and a.month_start = c.month_start
     and a.session_rank = 1
+left join {{ ref('pupils') }} as p
+    on p.pupil_key = c.pupil_key

@@ -15,6 +15,7 @@
 ] -%}
 {%- set attributes = [
     'nc_year', 'year_group', 'form_code', 'academic_house', 'boarding_house', 'is_boarder', 'gender',
+    'is_compulsory_school_age',
 ] -%}
 with months as (
     select * from {{ ref('int_attendance__enrolment_months') }}

@@ -32,6 +32,7 @@ select
     s.school_code,
     {{ surrogate_key(['s.school_code']) }} as school_key,
     coalesce(n.school_name, s.school_code) as school_name,
+    n.phase,
     cast('isams' as {{ dbt.type_string() }}) as source_system,
     r.school_code is not null as has_rest_code_lists,
     m.school_code is not null as has_seed_code_map,

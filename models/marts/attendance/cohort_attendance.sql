@@ -9,6 +9,9 @@
     is_suppressed is true (the row still tells a reader the cohort exists). Complementary suppression: when
     the small cohorts of one breakdown (school x year x term x cohort type) together have fewer enrolments, the
     next smallest cohorts are suppressed too, so whole_school minus the shown cohorts reveals no small group.
+  - cohort_type 'dfe_comparable' (value 'all'): the whole school restricted to enrolments of compulsory school
+    age (is_compulsory_school_age; unknown date of birth -> not counted), the DfE's published scope. It is
+    also suppressed when whole_school minus it (the enrolments outside compulsory school age) is small.
 -#}
 with enrolment_periods as (
     select
@@ -20,18 +23,45 @@ with enrolment_periods as (
     where p.period_type in ('term', 'year') and p.possible_sessions > 0
 ),
 
+{%- set measures = [
+    'possible_sessions', 'attended_sessions', 'absence_sessions', 'authorised_absence_sessions',
+    'unauthorised_absence_sessions', 'late_sessions', 'persistent_absentees', 'severe_absentees',
+] %}
+
 cohorts as (
-    {{- attendance_cohorts('enrolment_periods', ['school_code', 'academic_year', 'term'], [
-        'possible_sessions', 'attended_sessions', 'absence_sessions', 'authorised_absence_sessions',
-        'unauthorised_absence_sessions', 'late_sessions', 'persistent_absentees', 'severe_absentees',
-    ]) }}
+    {{- attendance_cohorts('enrolment_periods', ['school_code', 'academic_year', 'term'], measures) }}
+    union all
+    {# DfE-comparable scope: the whole school, compulsory school age enrolments only (an unknown date of
+       birth, null, is left out). No row when the school has none. #}
+    select
+        school_code,
+        academic_year,
+        term,
+        'dfe_comparable' as cohort_type,
+        'all' as cohort_value,
+        count(*) as enrolments,
+        {%- for measure in measures %}
+        sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from enrolment_periods
+    where is_compulsory_school_age
+    group by school_code, academic_year, term
 ),
 
 flagged as (
     select
         cohorts.*,
-        {{ small_cohort_suppressed('enrolments', partition_by=['school_code', 'academic_year', 'term', 'cohort_type'], tiebreak='cohort_value') }} as is_suppressed
-    from cohorts
+        {{ small_cohort_suppressed('enrolments', partition_by=['school_code', 'academic_year', 'term', 'cohort_type'], tiebreak='cohort_value') }}
+        {# whole_school minus dfe_comparable must not reveal a small group outside compulsory school age #}
+        or (cohort_type = 'dfe_comparable' and outside_compulsory_age > 0
+            and {{ small_cohort_suppressed('outside_compulsory_age') }}) as is_suppressed
+    from (
+        select
+            c.*,
+            max(case when c.cohort_type = 'whole_school' then c.enrolments end)
+                over (partition by c.school_code, c.academic_year, c.term) - c.enrolments as outside_compulsory_age
+        from cohorts as c
+    ) as cohorts
 )
 
 {%- set figure = "case when is_suppressed then null else %s end" %}

@@ -3,6 +3,7 @@ select
     cast(school_key as {{ dbt.type_string() }}) as school_key,
     cast(school_code as {{ dbt.type_string() }}) as school_code,
     cast(school_name as {{ dbt.type_string() }}) as school_name,
+    cast(phase as {{ dbt.type_string() }}) as phase,
     cast(source_system as {{ dbt.type_string() }}) as source_system,
     has_rest_code_lists,
     has_seed_code_map,

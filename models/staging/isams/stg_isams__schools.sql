@@ -6,5 +6,7 @@ select
     {{ staging_field(cols, 'school_code') }} as school_code,
     {{ staging_field(cols, 'school_name') }} as school_name,
     {{ staging_field(cols, 'base_url') }} as isams_base_url,
+    {#- absent from a raw table loaded before the schools file had a phase: null then -#}
+    lower({{ staging_field(cols, 'phase') }}) as phase,
     {{ staging_loaded_at(cols) }} as loaded_at
 from {{ staging_from(raw, cols) }} as source_rows
