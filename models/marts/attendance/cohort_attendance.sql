@@ -66,6 +66,7 @@ flagged as (
 
 {%- set figure = "case when is_suppressed then null else %s end" %}
 
+, figures as (
 select
     cast(school_code as {{ dbt.type_string() }}) as school_code,
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
@@ -89,3 +90,34 @@ select
     {{ figure % rate_pct('severe_absentees', 'enrolments') }} as severe_absence_rate,
     is_suppressed
 from flagged
+),
+
+{# The year group's sort order (macro year_group_order, from the NC year) for the school's academic year. #}
+year_group_orders as (
+    select
+        school_code,
+        academic_year,
+        coalesce(year_group, {{ unknown_label() }}) as year_group,
+        min({{ year_group_order('nc_year', 'year_group') }}) as year_group_order
+    from enrolment_periods
+    group by school_code, academic_year, coalesce(year_group, {{ unknown_label() }})
+)
+
+select
+    f.*,
+    cast(s.school_name as {{ dbt.type_string() }}) as school_name,
+    cast(s.phase as {{ dbt.type_string() }}) as phase,
+    {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year,
+    cast(case when f.term = 'all' then 0 else coalesce(t.term_order, {{ no_term_order() }}) end as integer) as term_order,
+    cast(case when f.term = 'all' then {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} else t.term_start_date end as date) as period_start_date,
+    cast(case when f.term = 'all' then {{ academic_year_end_date('cast(substring(f.academic_year, 1, 4) as integer)') }} else t.term_finish_date end as date) as period_end_date,
+    {{ is_partial_period("case when f.term = 'all' then " ~ academic_year_end_date('cast(substring(f.academic_year, 1, 4) as integer)') ~ " else t.term_finish_date end") }} as is_partial_period,
+    cast(y.year_group_order as integer) as year_group_order
+from figures as f
+left join {{ ref('schools') }} as s on s.school_code = f.school_code
+left join {{ ref('school_terms') }} as t
+    on t.school_code = f.school_code and t.academic_year = f.academic_year and t.term = f.term
+left join year_group_orders as y
+    on f.cohort_type = 'year_group' and y.school_code = f.school_code and y.academic_year = f.academic_year
+    and y.year_group = f.cohort_value

@@ -107,6 +107,7 @@ with_group as (
 {%- set figure = "case when is_suppressed then null else %s end" %}
 {%- set group_figure = "case when is_suppressed or is_group_suppressed then null else %s end" %}
 
+, figures as (
 select
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
     cast(month_start as date) as month_start,
@@ -143,3 +144,16 @@ select
     end as integer) as absence_rate_rank,
     is_suppressed
 from with_group
+)
+
+select
+    f.*,
+    cast(case when f.is_group_total then {{ group_school_name() }} else s.school_name end as {{ dbt.type_string() }}) as school_name,
+    cast(s.phase as {{ dbt.type_string() }}) as phase,
+    {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year,
+    {{ academic_month_number('f.month_start') }} as academic_month_number,
+    {{ month_end_date('f.month_start') }} as month_end_date,
+    {{ is_partial_period(month_end_date('f.month_start')) }} as is_partial_period
+from figures as f
+left join {{ ref('schools') }} as s on s.school_code = f.school_code and not f.is_group_total

@@ -24,5 +24,11 @@ select
     {{ rate_pct('t.absence_sessions', 't.possible_sessions') }} as absence_rate,
     {{ is_persistent_absentee('t.absence_sessions', 't.possible_sessions') }} as is_persistent_absentee,
     {{ is_severe_absentee('t.absence_sessions', 't.possible_sessions') }} as is_severe_absentee,
-    {{ as_of_date() }} as as_of_date
+    {{ as_of_date() }} as as_of_date,
+    cast(sc.school_name as {{ dbt.type_string() }}) as school_name,
+    cast(sc.phase as {{ dbt.type_string() }}) as phase,
+    {{ year_group_order('t.nc_year', 't.year_group') }} as year_group_order,
+    {{ is_current_academic_year('t.academic_year') }} as is_current_academic_year,
+    {{ is_partial_period(academic_year_end_date('cast(substring(t.academic_year, 1, 4) as integer)')) }} as is_partial_period
 from totals as t
+left join {{ ref('schools') }} as sc on sc.school_code = t.school_code

@@ -25,6 +25,7 @@ cohort_weeks as (
         school_week_of_year,
         school_days,
         coalesce(year_group, {{ unknown_label() }}) as year_group,
+        min({{ year_group_order('nc_year', 'year_group') }}) as year_group_order,
         count(*) as pupils_on_roll,
         sum(case when possible_sessions > 0 then 1 else 0 end) as pupils,
         sum(possible_sessions) as possible_sessions,
@@ -92,6 +93,7 @@ changes as (
 
 {%- set figure = "case when is_suppressed then null else %s end" %}
 
+, figures as (
 select
     cast(school_code as {{ dbt.type_string() }}) as school_code,
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
@@ -122,5 +124,16 @@ select
     cast({{ figure % '(attendance_rate - previous_attendance_rate)' }} as numeric(18, 2)) as attendance_rate_change_pp,
     cast({{ figure % '(persistent_absentees_to_date - previous_persistent_absentees_to_date)' }} as integer) as persistent_absentees_change,
     is_suppressed,
-    {{ as_of_date() }} as as_of_date
+    {{ as_of_date() }} as as_of_date,
+    cast(year_group_order as integer) as year_group_order
 from changes
+)
+
+select
+    f.*,
+    cast(sc.school_name as {{ dbt.type_string() }}) as school_name,
+    cast(sc.phase as {{ dbt.type_string() }}) as phase,
+    {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year
+from figures as f
+left join {{ ref('schools') }} as sc on sc.school_code = f.school_code
