@@ -10,6 +10,12 @@ with bands as (
     select * from {{ ref('attendance_bands') }}
 ),
 
+year_group_orders as (
+    select school_code, academic_year, year_group, min(year_group_order) as year_group_order
+    from bands
+    group by school_code, academic_year, year_group
+),
+
 cohorts as (
     select school_code, academic_year, week_start, academic_week, year_group, count(*) as year_group_pupils
     from bands
@@ -56,6 +62,7 @@ flagged as (
 
 {%- set figure = "case when is_suppressed then null else %s end" %}
 
+, figures as (
 select
     cast(school_code as {{ dbt.type_string() }}) as school_code,
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
@@ -72,3 +79,15 @@ select
     is_suppressed,
     {{ as_of_date() }} as as_of_date
 from flagged
+)
+
+select
+    f.*,
+    cast(sc.school_name as {{ dbt.type_string() }}) as school_name,
+    cast(sc.phase as {{ dbt.type_string() }}) as phase,
+    cast(y.year_group_order as integer) as year_group_order,
+    {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year
+from figures as f
+left join {{ ref('schools') }} as sc on sc.school_code = f.school_code
+left join year_group_orders as y
+    on y.school_code = f.school_code and y.academic_year = f.academic_year and y.year_group = f.year_group

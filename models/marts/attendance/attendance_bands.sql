@@ -36,6 +36,7 @@ banded as (
     where c.band_rank = 1
 )
 
+, figures as (
 select
     cast(b.school_code as {{ dbt.type_string() }}) as school_code,
     cast(b.academic_year as {{ dbt.type_string() }}) as academic_year,
@@ -43,6 +44,7 @@ select
     cast(b.week_start as date) as week_start,
     cast(b.academic_week as integer) as academic_week,
     cast(coalesce(b.year_group, {{ unknown_label() }}) as {{ dbt.type_string() }}) as year_group,
+    {{ year_group_order('b.nc_year', 'b.year_group') }} as year_group_order,
     cast(coalesce(b.form_code, {{ unknown_label() }}) as {{ dbt.type_string() }}) as form_code,
     cast(b.ytd_possible_sessions as integer) as possible_sessions_to_date,
     cast(b.ytd_attended_sessions as integer) as attended_sessions_to_date,
@@ -60,3 +62,12 @@ select
     {{ is_severe_absentee('b.ytd_absence_sessions', 'b.ytd_possible_sessions') }} as is_severe_absentee,
     {{ as_of_date() }} as as_of_date
 from banded as b
+)
+
+select
+    f.*,
+    cast(sc.school_name as {{ dbt.type_string() }}) as school_name,
+    cast(sc.phase as {{ dbt.type_string() }}) as phase,
+    {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year
+from figures as f
+left join {{ ref('schools') }} as sc on sc.school_code = f.school_code

@@ -135,7 +135,7 @@ select
     cast(school_name as {{ dbt.type_string() }}) as school_name,
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
     {{ academic_year_start_date('substring(academic_year, 1, 4)') }} as academic_year_start_date,
-    academic_year = {{ academic_year_label(academic_year_start(as_of_date())) }} as is_current_academic_year,
+    {{ is_current_academic_year('academic_year') }} as is_current_academic_year,
     {{ as_of_date() }} as as_of_date,
     cast(phase as {{ dbt.type_string() }}) as phase,
     cast(national_phase as {{ dbt.type_string() }}) as national_phase,

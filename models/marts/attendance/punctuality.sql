@@ -27,6 +27,7 @@ flagged as (
 
 {%- set figure = "case when is_suppressed then null else %s end" %}
 
+, figures as (
 select
     cast(school_code as {{ dbt.type_string() }}) as school_code,
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
@@ -46,3 +47,15 @@ select
     {{ figure % rate_pct('late_sessions', 'possible_sessions') }} as late_rate,
     is_suppressed
 from flagged
+)
+
+select
+    f.*,
+    cast(sc.school_name as {{ dbt.type_string() }}) as school_name,
+    cast(sc.phase as {{ dbt.type_string() }}) as phase,
+    {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year,
+    {{ academic_month_number('f.month_start') }} as academic_month_number,
+    {{ is_partial_period(month_end_date('f.month_start')) }} as is_partial_period
+from figures as f
+left join {{ ref('schools') }} as sc on sc.school_code = f.school_code

@@ -6,6 +6,7 @@ with weeks as (
     {{ national_framework_threshold(ref('attendance_sessions')) }}
 )
 
+, figures as (
 select
     cast(school_code as {{ dbt.type_string() }}) as school_code,
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
@@ -22,3 +23,12 @@ select
     is_newly_over_threshold,
     {{ as_of_date() }} as as_of_date
 from weeks
+)
+
+select
+    f.*,
+    cast(sc.school_name as {{ dbt.type_string() }}) as school_name,
+    cast(sc.phase as {{ dbt.type_string() }}) as phase,
+    {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year
+from figures as f
+left join {{ ref('schools') }} as sc on sc.school_code = f.school_code
