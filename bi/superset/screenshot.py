@@ -31,8 +31,9 @@ PROBLEM_TEXTS = ("No results", "Unexpected error", "error occurred", "Error:")
 # In the page: each chart holder's title, whether it is still loading, any error text, whether it drew.
 CHART_STATE_JS = """
 var errorSelector = arguments[0], loadingSelector = arguments[1];
-var holders = Array.from(document.querySelectorAll('.dashboard-component-chart-holder'));
-return holders.filter(function (holder) { return !holder.querySelector('.dashboard-markdown'); }).map(function (holder) {
+// chart holders only (a markdown block is a chart holder too, without a chart id)
+var holders = Array.from(document.querySelectorAll('.dashboard-component-chart-holder[class*="dashboard-chart-id-"]'));
+return holders.map(function (holder) {
   var title = holder.querySelector('[data-test="editable-title"], .header-title, [data-test="slice-header"]');
   var error = holder.querySelector(errorSelector);
   var text = holder.innerText || '';

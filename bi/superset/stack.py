@@ -193,6 +193,10 @@ def superset_stack(root: Path, *, port: int | None = None, schools: int = 3, pup
             stop_server(proc)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Superset on a throwaway PostgreSQL demo warehouse.")
     parser.add_argument("--port", type=int, default=8088)
@@ -200,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pupils", type=int, default=40)
     parser.add_argument("--today", type=date.fromisoformat, default=DEFAULT_TODAY)
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl-C
     root = Path(tempfile.mkdtemp(prefix="schoolwh-bi-"))
     try:
         with superset_stack(root, port=args.port, schools=args.schools, pupils=args.pupils,
