@@ -46,8 +46,9 @@ BI_LOGIN = "superset_reader"
 ADMIN_USER = "admin"
 # A fixed as-of date, so the demo (and the committed screenshot) is the same from one day to the next.
 DEFAULT_TODAY = date(2026, 11, 20)
-# No telemetry from Superset (Scarf) or anything else it starts.
-NO_TELEMETRY = {"SCARF_ANALYTICS": "false", "DO_NOT_TRACK": "1", "SE_AVOID_STATS": "true"}
+# No telemetry from Superset (Scarf) or Selenium; the generic switches (DO_NOT_TRACK, ...) are already in this
+# process's environment, set by importing ingestion (ingestion/core/telemetry.py, the one place).
+NO_TELEMETRY = {"SCARF_ANALYTICS": "false", "SE_AVOID_STATS": "true"}
 
 
 @dataclass
