@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1s
 # No telemetry, ever: importing the ingestion package switches it off for dbt, dlt and Great Expectations
 # (ingestion/core/telemetry.py, the one place), and dbt_project.yml's flags cover dbt run by hand.
 
-.PHONY: demo test test-fast install clean
+.PHONY: demo test test-fast install clean bi-install bi-browser bi-demo test-bi
 
 install: $(STAMP)
 
@@ -33,4 +33,32 @@ test-fast: $(STAMP)
 	$(BIN)/pytest -q -n 2 -m fast
 
 clean:
-	rm -rf $(VENV) warehouse target logs
+	rm -rf $(VENV) $(BI_VENV) warehouse target logs
+
+## Apache Superset on the demo warehouse (docs/superset.md). Superset's dependencies conflict with the project's,
+## so it lives in its own venv, pinned by bi/superset/requirements.lock.
+BI_VENV := .venv-bi
+BI_STAMP := $(BI_VENV)/.installed-$(shell cat bi/superset/requirements.lock | sha1sum | cut -c1-12)
+
+bi-install: $(BI_STAMP)
+
+$(BI_STAMP): bi/superset/requirements.lock
+	@test -x $(BI_VENV)/bin/python || $(PYTHON) -m venv $(BI_VENV)
+	@echo "Installing Apache Superset (pinned) into $(BI_VENV) (first run takes a few minutes)..."
+	@$(BI_VENV)/bin/pip install --quiet --disable-pip-version-check -r bi/superset/requirements.lock
+	@rm -f $(BI_VENV)/.installed-* && touch $(BI_STAMP)
+
+## Headless Chromium and its driver (Debian packages) for the dashboard test, when missing.
+bi-browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq chromium chromium-driver; }
+
+## Superset serving the attendance dashboard on 127.0.0.1:8088 over a throwaway PostgreSQL demo warehouse,
+## until Ctrl-C (prints the URL and a generated admin login).
+bi-demo: $(STAMP) $(BI_STAMP)
+	$(BIN)/python bi/superset/stack.py
+
+## Opt-in (not part of `make test`): every chart returns rows through Superset's API, and the dashboard renders
+## in headless Chromium without a chart error; writes docs/img/superset-dashboard.png. About 5 minutes.
+test-bi: $(STAMP) $(BI_STAMP) bi-browser
+	$(BIN)/pytest -q tests/bi
