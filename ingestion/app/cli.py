@@ -42,7 +42,7 @@ EXIT_CODES = """\
 Exit codes:
   0          ok
   1          ingestion failed for a school or dataset (the others loaded); `status`: a school is not ok
-  2          dbt build, a test or docs failed
+  2          dbt build, a test or docs failed, or the serving file for analysts was not published
   3          configuration or usage error (schools file, a key in the wrong place, bad date, unknown option)
   4          the warehouse is in use (another schoolwh run, or another process holding the DuckDB file)
   130 / 143  stopped by Ctrl-C (SIGINT) / SIGTERM: its dbt process stopped, the run logged as aborted
