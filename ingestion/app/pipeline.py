@@ -218,8 +218,7 @@ def _serving_summary(warehouse: Warehouse, built: DbtResult, served: serving.Pub
     if warehouse.kind != "duckdb":
         return None  # BI tools read PostgreSQL as bi_reader, which sees marts only
     if served is not None:
-        return (f"Serving:   {served.path} ({len(served.tables)} marts tables, DuckDB storage "
-                f"{serving.STORAGE_VERSION}): the file analysts' tools open")
+        return f"Serving:   {served.path} ({len(served.tables)} marts tables for analysts, storage {serving.STORAGE_VERSION})"
     when = serving.published_at(warehouse)
     kept = f"analysts keep the file published {when:%Y-%m-%d %H:%M}" if when else "there is no serving file yet"
     why = "dbt build failed" if not built.ok else "publishing failed"

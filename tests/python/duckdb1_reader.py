@@ -27,6 +27,7 @@ import json, os, sys
 import duckdb
 secret = os.environ.get("READER_SECRET") or None
 con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("set enable_progress_bar = false")  # it prints to stdout on a long query
 db = con.execute("select current_database()").fetchone()[0]
 out = {"version": duckdb.__version__, "schemas": [], "tables": {}, "views": [], "other": [], "secret_found_in": []}
 out["schemas"] = sorted(r[0] for r in con.execute(
@@ -55,6 +56,10 @@ for schema, table in con.execute(
 out["secret_found_in"] = sorted(set(out["secret_found_in"]))
 print(json.dumps(out))
 """
+
+
+class ReaderFailed(RuntimeError):
+    """The DuckDB 1.x reader could not open or read the file (its message says why)."""
 
 
 def reader_python() -> Path:
@@ -87,10 +92,10 @@ def _has_reader(python: Path) -> bool:
 def read_all(path: Path, secret: str | None = None) -> dict:
     """What the DuckDB 1.x reader sees in ``path``: its version, schemas, views and other objects, every table
     with its row count (every row read), and the columns whose values contain ``secret``. Raises
-    ``subprocess.CalledProcessError`` (with DuckDB's message) when it cannot open the file."""
+    :class:`ReaderFailed` (with DuckDB's message) when it cannot open or read the file."""
     env = {**os.environ, "READER_SECRET": secret or ""}
     done = subprocess.run([str(reader_python()), "-c", _READ_ALL, str(path)], env=env, capture_output=True,
                           text=True, timeout=300)
     if done.returncode != 0:
-        raise subprocess.CalledProcessError(done.returncode, "duckdb 1.x reader", done.stdout, done.stderr)
+        raise ReaderFailed(f"DuckDB {READER_VERSION} could not read {path}:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout)
