@@ -21,7 +21,7 @@ from rich.console import Console  # noqa: E402
 from rich.markup import escape  # noqa: E402
 
 from ingestion.core import config as cfg  # noqa: E402
-from ingestion.app import pipeline, runlock, simulate, views  # noqa: E402
+from ingestion.app import pipeline, runlock, serving, simulate, views  # noqa: E402
 from ingestion.ops import pupil_key, runlog  # noqa: E402
 from ingestion.core.warehouse import PgSettings, Warehouse, WarehouseConfigError, WarehouseUnavailable  # noqa: E402
 
@@ -42,7 +42,7 @@ EXIT_CODES = """\
 Exit codes:
   0          ok
   1          ingestion failed for a school or dataset (the others loaded); `status`: a school is not ok
-  2          dbt build, a test or docs failed
+  2          dbt build, a test or docs failed, or the serving file for analysts was not published
   3          configuration or usage error (schools file, a key in the wrong place, bad date, unknown option)
   4          the warehouse is in use (another schoolwh run, or another process holding the DuckDB file)
   130 / 143  stopped by Ctrl-C (SIGINT) / SIGTERM: its dbt process stopped, the run logged as aborted
@@ -116,6 +116,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise cfg.ConfigError(f"no warehouse at {warehouse.describe()}: run schoolwh nightly (or make demo) first")
     healths = runlog.health(warehouse)
     console.print(views.status_table(warehouse, healths))
+    if (line := views.serving_line(warehouse)) is not None:
+        console.print(line)
     # non-zero unless every school is ok, so a scheduler can alert on stale or quarantined data too
     return pipeline.EXIT_OK if healths and all(h.state == "ok" for h in healths) else pipeline.EXIT_INGEST_FAILED
 
@@ -150,6 +152,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         raise cfg.ConfigError(str(exc)) from exc
     console.print(f"Exported {len(paths) - 1} marts to {paths[-1].parent} (Parquet + manifest.json)")
+    return pipeline.EXIT_OK
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    warehouse = _warehouse(args)
+    try:
+        serving.check_publishable(warehouse)  # before taking the lock: PostgreSQL, or no warehouse yet
+    except serving.ServingError as exc:
+        raise cfg.ConfigError(str(exc)) from exc
+    with pipeline.warehouse_lock(warehouse, command="publish", console=console) as lock:
+        lock.set_phase("publish")
+        try:
+            served = serving.publish(warehouse)
+        except serving.ServingError as exc:
+            raise cfg.ConfigError(str(exc)) from exc
+    console.print(f"Published {len(served.tables)} marts tables to {served.path} "
+                  f"(DuckDB storage {serving.STORAGE_VERSION}, for analysts' tools)")
     return pipeline.EXIT_OK
 
 
@@ -220,8 +239,9 @@ def _demo(args: argparse.Namespace, wh: Warehouse) -> int:
         console.print(f"Sandbox listening on {server.url}; schools file {schools_file}")
         settings = cfg.Settings(schools=cfg.load_schools(schools_file))
         code = pipeline.run_nightly(settings, wh, console)
-    if wh.kind == "duckdb":
-        console.print(f"\nExplore the warehouse read-only: duckdb -readonly {warehouse}")
+    if wh.kind == "duckdb" and serving.serving_path(wh).is_file():
+        console.print(f"\nAnalysts' tools open the serving file (marts only, DuckDB 1.0 or later), read-only: "
+                      f"{serving.serving_path(wh)}")
     return code
 
 
@@ -310,6 +330,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default $SCHOOLWH_WAREHOUSE or warehouse/schoolwh.duckdb)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for <mart>.parquet and manifest.json")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("publish", help="write the serving file for analysts (marts only, readable by DuckDB 1.x) "
+                                       "from the DuckDB warehouse; the nightly does it after a successful build")
+    _common(p, schools=False, today=False)
+    p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("nightly", help="ingest every school, build, test and document the warehouse")
     _common(p)

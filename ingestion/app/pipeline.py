@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from ingestion.ops import buildlog, drift, reloads, runlog
 
-from ingestion.app import runlock, views
+from ingestion.app import runlock, serving, views
 from ingestion.core import shapes
 from ingestion.core.config import Settings, default_register_start
 from ingestion.app.dbt_runner import DbtResult, artifacts_dir, run_dbt
@@ -203,6 +203,28 @@ def docs(warehouse: Warehouse, console: Console) -> Path | None:
     return path
 
 
+def publish_serving(warehouse: Warehouse, console: Console) -> serving.Published | None:
+    """Publish the analysts' serving file (``ingestion/app/serving.py``); None, with the reason printed, when it
+    failed (the previous file stays in place)."""
+    try:
+        with console.status("Publishing the serving file for analysts ..."):
+            return serving.publish(warehouse)
+    except Exception as exc:  # a stop (Ctrl-C, SIGTERM) is not an Exception and goes on up
+        console.print(f"[red]✗ serving file not published[/]: {escape(str(exc))}; the previous one stays in place")
+        return None
+
+
+def _serving_summary(warehouse: Warehouse, built: DbtResult, served: serving.Published | None) -> str | None:
+    if warehouse.kind != "duckdb":
+        return None  # BI tools read PostgreSQL as bi_reader, which sees marts only
+    if served is not None:
+        return f"Serving:   {served.path} ({len(served.tables)} marts tables for analysts, storage {serving.STORAGE_VERSION})"
+    when = serving.published_at(warehouse)
+    kept = f"analysts keep the file published {when:%Y-%m-%d %H:%M}" if when else "there is no serving file yet"
+    why = "dbt build failed" if not built.ok else "publishing failed"
+    return f"Serving:   [yellow]not published ({why})[/]: {kept}"
+
+
 def run_nightly(
     settings: Settings, warehouse: Warehouse, console: Console, *, transport=None, full_refresh: bool = False,
 ) -> int:
@@ -223,10 +245,17 @@ def run_nightly(
         built = build(warehouse, console, run_id=outcome.run_id, command="nightly", full_refresh=full_refresh)
         lock.set_phase("docs")
         docs_path = docs(warehouse, console) if built.ok or built.statuses else None
+        # only the marts of a successful build reach analysts: after a failed one they keep yesterday's file
+        served = None
+        if built.ok and warehouse.kind == "duckdb":
+            lock.set_phase("publish")
+            served = publish_serving(warehouse, console)
     console.rule("Summary")
     console.print(f"Warehouse: {warehouse.describe()}")
     if docs_path:
         console.print(f"Docs:      {docs_path}")
+    if (serving_line := _serving_summary(warehouse, built, served)) is not None:
+        console.print(serving_line)
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(built.statuses.items())) or "no results"
     console.print(f"dbt build: {statuses}")
     views.print_dbt_problems(console, built)
@@ -245,6 +274,9 @@ def run_nightly(
         return EXIT_INGEST_FAILED
     if not built.ok:
         console.print("[bold red]FAILED[/]: dbt build reported errors (see above).")
+        return EXIT_BUILD_FAILED
+    if warehouse.kind == "duckdb" and served is None:
+        console.print("[bold red]FAILED[/]: the serving file for analysts was not published (see above).")
         return EXIT_BUILD_FAILED
     console.print("[bold green]OK[/]: every school ingested, warehouse built and tested.")
     return EXIT_OK

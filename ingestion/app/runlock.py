@@ -71,7 +71,7 @@ class RunAborted(BaseException):
 
 
 def phase_label(phase: str) -> str:
-    return {"build": "dbt build", "docs": "dbt docs generate"}.get(phase, phase)
+    return {"build": "dbt build", "docs": "dbt docs generate", "publish": "publishing the serving file"}.get(phase, phase)
 
 
 # --- processes ---------------------------------------------------------------------------------------------

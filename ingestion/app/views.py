@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ingestion.app import serving
 from ingestion.core.warehouse import Warehouse
 from ingestion.ops import runlog
 from ingestion.ops.drift import DriftReport
@@ -72,3 +73,13 @@ def status_table(warehouse: Warehouse, healths: list[runlog.SchoolHealth] | None
             escape("; ".join(h.problems)),
         )
     return grid
+
+
+def serving_line(warehouse: Warehouse) -> str | None:
+    """Where analysts' serving file is and when it was published (DuckDB only; PostgreSQL serves bi_reader)."""
+    if warehouse.kind != "duckdb":
+        return None
+    when = serving.published_at(warehouse)
+    if when is None:
+        return "Serving file for analysts: [yellow]not published yet[/] (published after a successful build; schoolwh publish)"
+    return f"Serving file for analysts: {serving.serving_path(warehouse)}, published {when:%Y-%m-%d %H:%M}"

@@ -21,6 +21,7 @@ from ingestion.app.demo import write_sandbox_config
 from ingestion.isams.datasets import BATCH_DATASETS
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
+from tests.python.duckdb1_reader import read_all
 
 TODAY = date(2026, 11, 20)
 SCHOOLWH = Path(sys.executable).parent / "schoolwh"
@@ -39,6 +40,13 @@ def _counts(warehouse: Path) -> dict[str, int]:
         return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in tables}
 
 
+def _marts(warehouse: Path) -> dict[str, int]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        names = [n for (n,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        return {f"marts.{n}": con.execute(f'select count(*) from marts."{n}"').fetchall()[0][0] for n in names}
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
@@ -51,10 +59,12 @@ def built(tmp_path_factory):
         counts_first = _counts(root / "wh" / "schoolwh.duckdb")
         second = _run(args, env)
         counts_second = _counts(root / "wh" / "schoolwh.duckdb")
+        marts = _marts(root / "wh" / "schoolwh.duckdb")
         yield {
             "root": root, "group": group, "server": server, "env": env, "schools_file": schools_file,
             "warehouse": root / "wh" / "schoolwh.duckdb", "runs": (first, second),
             "counts": (counts_first, counts_second), "secrets": secrets,
+            "marts": marts,
         }
 
 
@@ -83,6 +93,18 @@ def test_staging_is_built(built):
 
 def test_docs_are_generated_as_one_file(built):
     assert (built["warehouse"].parent / "dbt" / "target" / "static_index.html").stat().st_size > 10_000
+
+
+def test_the_serving_file_holds_every_mart_and_opens_in_duckdb_1x(built):
+    """What analysts' drivers open: every mart of the build, every row readable by DuckDB 1.x, nothing else
+    (the byte scan of every file in test_no_secret_in_output_logs_or_tables covers it too)."""
+    path = built["warehouse"].parent / "serving" / "schoolwh_marts.duckdb"
+    seen = read_all(path, secret=built["secrets"]["SCHOOLWH_PUPIL_KEY_SECRET"])
+    assert len(built["marts"]) >= 10 and sum(built["marts"].values()) > 0
+    assert seen["tables"] == built["marts"]
+    assert seen["schemas"] == ["marts"] and seen["views"] == [] and seen["other"] == []
+    assert seen["secret_found_in"] == []
+    assert all(f"Serving:   {path}" in run.stdout.replace("\n", "") for run in built["runs"])
 
 
 def _all_text_in_warehouse(warehouse: Path) -> str:
