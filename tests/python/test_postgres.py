@@ -136,16 +136,21 @@ def test_the_password_never_appears_in_output_or_local_files(pg_built, pg_cluste
         assert password.encode() not in path.read_bytes(), path
 
 
+def _member_login(cluster: pgcluster.PgCluster, user: str, password: str, role: str):
+    """A login user made a member of the NOLOGIN group ``role`` (as documented), connected over TCP."""
+    admin = cluster.admin_connect()
+    with admin.cursor() as cur:
+        cur.execute(f"create role {user} login password '{password}' in role {role}")
+    admin.close()
+    con = psycopg2.connect(host=cluster.host, port=cluster.port, user=user, password=password, dbname=cluster.database)
+    con.autocommit = True
+    return con
+
+
 @pytest.fixture(scope="module")
 def bi_user(pg_built, pg_cluster):
-    """A login user that is a member of bi_reader (as documented for a BI tool), connected over TCP."""
-    admin = pg_cluster.admin_connect()
-    with admin.cursor() as cur:
-        cur.execute("create role bi_tool_test login password 'bi-tool-test-pw' in role bi_reader")
-    admin.close()
-    con = psycopg2.connect(host=pg_cluster.host, port=pg_cluster.port, user="bi_tool_test",
-                           password="bi-tool-test-pw", dbname=pg_cluster.database)
-    con.autocommit = True
+    """A login user that is a member of bi_reader (as documented for a BI tool)."""
+    con = _member_login(pg_cluster, "bi_tool_test", "bi-tool-test-pw", "bi_reader")
     yield con
     con.close()
 
@@ -176,13 +181,7 @@ def test_bi_reader_cannot_read_anything_outside_the_marts(pg_built, pg_cluster, 
 @pytest.fixture(scope="module")
 def officer(pg_built, pg_cluster):
     """A login user that is a member of attendance_officer (as documented for an attendance officer)."""
-    admin = pg_cluster.admin_connect()
-    with admin.cursor() as cur:
-        cur.execute("create role officer_test login password 'officer-test-pw' in role attendance_officer")
-    admin.close()
-    con = psycopg2.connect(host=pg_cluster.host, port=pg_cluster.port, user="officer_test",
-                           password="officer-test-pw", dbname=pg_cluster.database)
-    con.autocommit = True
+    con = _member_login(pg_cluster, "officer_test", "officer-test-pw", "attendance_officer")
     yield con
     con.close()
 
