@@ -16,7 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from ingestion.ops import buildlog, drift, reloads, runlog
+from ingestion.ops import buildlog, drift, quarantine, reloads, runlog
 
 from ingestion.app import runlock, serving, views
 from ingestion.core import shapes
@@ -64,6 +64,37 @@ class IngestOutcome:
         return not self.errors
 
 
+def _ingest_isams(school, warehouse, pipelines, **options):
+    from ingestion.isams.source import ingest_school  # dlt import is slow; only when ingesting
+
+    return ingest_school(school, warehouse, pipelines, **options)
+
+
+def _ingest_seemis(school, warehouse, pipelines, **options):
+    from ingestion.seemis.source import ingest_school  # dlt import is slow; only when ingesting
+
+    return ingest_school(school, warehouse, pipelines, **options)
+
+
+# a school's source (``SchoolConfig.source``) -> how it is loaded; both return a SchoolIngestResult
+INGESTERS: dict[str, Callable] = {"isams": _ingest_isams, "seemis": _ingest_seemis}
+
+
+def _ingester(source: str) -> Callable:
+    return INGESTERS[source]
+
+
+def _record_quarantine(warehouse: Warehouse, run_id: str, school_code: str, rows: list[tuple]) -> None:
+    """Rows a source refused to land (a SEEMiS line that does not parse) into ops.quarantine."""
+    if not rows:
+        return
+    now = datetime.now()
+    with warehouse.connect() as con:
+        quarantine.ensure(con)
+        quarantine.record(con, [(run_id, school_code, dataset, record_id, rule, reason, load_id, now)
+                                for dataset, record_id, rule, reason, load_id in rows])
+
+
 def ingest_all(
     settings: Settings,
     warehouse: Warehouse,
@@ -82,8 +113,6 @@ def ingest_all(
 
     Writes one run-log row per school and dataset to ``ops.run_log``.
     """
-    from ingestion.isams.source import ingest_school  # dlt import is slow; only when ingesting
-
     install_log_redaction()
     today = warehouse.require_as_of()
     if warehouse.pg is not None:
@@ -98,11 +127,11 @@ def ingest_all(
             register_secret(secret)
         run = runlog.SchoolRun(school.code)
         outcome.runs.append(run)
-        started, removed = time.monotonic(), 0
-        where = escape(safe_url(school.base_url))
+        started, removed, quarantined = time.monotonic(), 0, 0
+        where = escape(str(school.folder) if school.source == "seemis" else safe_url(school.base_url))
         with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {where} ..."):
             try:
-                result = ingest_school(
+                result = _ingester(school.source)(
                     school, warehouse, pipelines_dir(warehouse),
                     register_start=register_start, today=today,
                     window_days=settings.window_days, lookback_days=settings.lookback_days,
@@ -118,10 +147,13 @@ def ingest_all(
                 run.errors["*"] = f"school {school.code}: load failed: {exc}"
             else:
                 run.rows, run.fetched, run.retries = dict(result.rows), dict(result.fetched), result.retries
-                removed = result.removed
+                removed, quarantined = result.removed, result.quarantined
+                _record_quarantine(warehouse, outcome.run_id, school.code, result.quarantine_rows)
                 # dbt rebuilds at least from the earliest date re-read here (ingestion/ops/reloads.py)
                 reloads.record(warehouse, outcome.run_id, school.code, result.reread_windows)
                 observed.extend(shapes.observations_from(result))
+                for note in result.notes:  # e.g. a SEEMiS file line quarantined: school, dataset, file, line
+                    console.print(f"[yellow]![/] {escape(note)}", highlight=False)
                 for failure in result.failures:
                     previous = run.errors.get(failure.dataset)
                     run.errors[failure.dataset] = f"{previous}; {failure.error}" if previous else failure.error
@@ -132,6 +164,7 @@ def ingest_all(
             f"{mark} {school.code}: {sum(run.rows.values()):,} rows in {len(run.rows)} tables, "
             f"{run.retries} retries, {run.duration_seconds:.1f}s"
             + (f", {removed:,} register mark(s) no longer in iSAMS removed" if removed else "")
+            + (f", [yellow]{quarantined:,} row(s) quarantined[/]" if quarantined else "")
             + (f", [red]{len(run.errors)} dataset(s) failed[/]" if run.errors else "")
         )
     runlog.write(warehouse, outcome.run_id, command, outcome.started_at, outcome.runs)

@@ -25,6 +25,10 @@ ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 SECRET_SETTING = re.compile(r"(?i)(key|secret|password|passwd|pwd|token|credential)s?$")
 # a school's phase (optional): which national figures its attendance is compared with (mart benchmark_comparison)
 PHASES = ("primary", "secondary", "special", "all_through")
+# where a school is: which national rules and figures apply (England: DfE; Scotland: SG/SEEMiS openings)
+JURISDICTIONS = ("england", "scotland")
+# which MIS a school's data comes from, and the jurisdiction a school of that MIS is in unless it says
+SOURCES = {"isams": "england", "seemis": "scotland"}
 
 
 class ConfigError(ValueError):
@@ -37,11 +41,14 @@ class SchoolConfig:
 
     code: str
     name: str
-    base_url: str
-    api_key_env: str
+    base_url: str = ""  # iSAMS only
+    api_key_env: str = ""  # iSAMS only
     rest_client_id_env: str | None = None
     rest_client_secret_env: str | None = None
     phase: str | None = None  # one of PHASES, or None when the schools file does not say
+    source: str = "isams"  # one of SOURCES
+    jurisdiction: str = "england"  # one of JURISDICTIONS
+    folder: Path | None = None  # SEEMiS: the folder its CSV exports are dropped in (absolute)
     api_key: str = field(default="", repr=False)
     rest_client_id: str | None = field(default=None, repr=False)
     rest_client_secret: str | None = field(default=None, repr=False)
@@ -146,10 +153,50 @@ def _phase(entry: dict, where: str) -> str | None:
     return phase
 
 
-def _school(entry: dict, where: str) -> SchoolConfig:
+def _choice(entry: dict, setting: str, allowed: tuple[str, ...], where: str, default: str) -> str:
+    """An optional setting that is one of ``allowed`` (any case, spaces ignored); ``default`` when left out."""
+    value = entry.get(setting)
+    if value is None:
+        return default
+    choice = value.strip().lower() if isinstance(value, str) else None
+    if choice not in allowed:
+        names = ", ".join(f'"{a}"' for a in allowed)
+        raise ConfigError(f"{where}: {setting} = {value!r} is not known; write one of {names} "
+                          f"(or leave {setting} out: \"{default}\")")
+    return choice
+
+
+def _seemis_school(entry: dict, where: str, base_dir: Path | None) -> SchoolConfig:
+    """A SEEMiS school: CSV exports dropped in ``folder`` (relative to the schools file's directory)."""
+    missing = [k for k in ("code", "name", "folder") if not entry.get(k)]
+    if missing:
+        raise ConfigError(f"{where}: missing {', '.join(missing)} (a SEEMiS school needs the folder its "
+                          "exports are dropped in, e.g. folder = \"exports/GBA\")")
+    code = str(entry["code"])
+    if not SCHOOL_CODE.match(code):
+        raise ConfigError(f"{where}: school code {code!r} must be 2-16 letters, digits or _ starting with a letter")
+    extra = [k for k in ("base_url", "api_key_env", "rest_client_id_env", "rest_client_secret_env") if k in entry]
+    if extra:
+        raise ConfigError(f"{where}: {', '.join(extra)} is for iSAMS schools; a SEEMiS school (source = \"seemis\") "
+                          "is read from its export folder only")
+    folder = Path(str(entry["folder"])).expanduser()
+    if not folder.is_absolute():
+        folder = (base_dir or Path.cwd()) / folder
+    return SchoolConfig(
+        code=code, name=str(entry["name"]), phase=_phase(entry, where), source="seemis",
+        jurisdiction=_choice(entry, "jurisdiction", JURISDICTIONS, where, SOURCES["seemis"]),
+        folder=folder.resolve(),
+    )
+
+
+def _school(entry: dict, where: str, base_dir: Path | None = None) -> SchoolConfig:
     if SCHOOL_CODE.match(str(entry.get("code", ""))):
         where = f"{where} (code = \"{entry['code']}\")"
     _refuse_secrets(entry, where)
+    source = _choice(entry, "source", tuple(SOURCES), where, "isams")
+    if source == "seemis":
+        return _seemis_school(entry, where, base_dir)
+    jurisdiction = _choice(entry, "jurisdiction", JURISDICTIONS, where, SOURCES["isams"])
     missing = [k for k in ("code", "name", "base_url") if not entry.get(k)]
     if missing:
         raise ConfigError(f"{where}: missing {', '.join(missing)}")
@@ -178,6 +225,7 @@ def _school(entry: dict, where: str) -> SchoolConfig:
         rest_client_id_env=id_env,
         rest_client_secret_env=secret_env,
         phase=phase,
+        jurisdiction=jurisdiction,
         api_key=api_key,
         rest_client_id=_secret(code, id_env, "rest_client_id") if id_env else _dlt_secret(code, "rest_client_id"),
         rest_client_secret=(
@@ -200,7 +248,7 @@ def load_schools(path: Path) -> tuple[SchoolConfig, ...]:
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ConfigError(f"schools file {path}: each school is a [[school]] table (double brackets)")
     _refuse_secrets({k: v for k, v in data.items() if k != "school"}, f"schools file {path}")
-    schools = tuple(_school(e, f"{path} [[school]] #{i + 1}") for i, e in enumerate(entries))
+    schools = tuple(_school(e, f"{path} [[school]] #{i + 1}", path.parent) for i, e in enumerate(entries))
     codes = [s.code.lower() for s in schools]
     if len(set(codes)) != len(codes):
         raise ConfigError(f"schools file {path}: school codes must be unique, got {codes}")

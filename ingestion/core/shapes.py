@@ -196,7 +196,8 @@ class _IngestResult(Protocol):  # ``ingestion.isams.source.SchoolIngestResult`` 
 
 def observations_from(result: _IngestResult) -> list[DatasetFields]:
     """What a school's ingest observed, marking datasets with a failure (e.g. one register window) partial."""
-    failed = {f.dataset for f in result.failures}
+    # a SEEMiS file refused for its header is a complete observation of that header (its missing columns)
+    failed = {f.dataset for f in result.failures} - set(getattr(result, "header_drift", ()) or ())
     return [
         DatasetFields(result.school, dataset, shapes, complete=dataset not in failed)
         for dataset, shapes in sorted(result.shapes.items()) if shapes

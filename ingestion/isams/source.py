@@ -18,8 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +28,7 @@ import pyarrow as pa
 from dlt.extract.source import DltSource
 
 from ingestion.core.config import SchoolConfig
+from ingestion.core.ingest import SCD2, IngestFailure, SchoolIngestResult, scd2_disposition  # noqa: F401 (re-exported)
 from ingestion.core.shapes import Shapes, merge_shapes, record_shapes
 from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
 from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
@@ -41,34 +41,6 @@ log = logging.getLogger(__name__)
 
 DATASET_NAME = "raw_isams"
 REGISTERS = "registration_statuses"
-SCD2 = {"disposition": "merge", "strategy": "scd2"}
-
-
-@dataclass(frozen=True)
-class IngestFailure:
-    """One dataset of one school that was not loaded this run (its previous rows are untouched)."""
-
-    school: str
-    dataset: str
-    error: str  # redacted, names school and dataset
-    status: int | None = None
-
-
-@dataclass
-class SchoolIngestResult:
-    school: str
-    rows: dict[str, int] = field(default_factory=dict)  # root table -> rows normalised this run
-    failures: list[IngestFailure] = field(default_factory=list)
-    retries: int = 0
-    fetched: dict[str, int] = field(default_factory=dict)  # dataset -> records received (parsed, before dlt)
-    shapes: dict[str, Shapes] = field(default_factory=dict)  # dataset -> field -> value kinds (ingestion.ops.drift)
-    # register windows [start, end) re-read in full this run: iSAMS's reply is the whole truth for them
-    reread_windows: list[tuple[date, date]] = field(default_factory=list)
-    removed: int = 0  # register marks deleted because a fully re-read window no longer contains them
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
 
 
 class IngestError(RuntimeError):
@@ -190,14 +162,6 @@ class _Guard:
         return None
 
 
-def scd2_disposition(as_of: date) -> dict[str, Any]:
-    """dlt scd2 with the run's as-of date as the validity boundary (not the machine clock): a version seen by
-    the run for day D is valid from D 00:00 UTC, so a replay or backfill of past nights builds the same
-    history as the nights themselves did."""
-    boundary = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
-    return {**SCD2, "boundary_timestamp": boundary.isoformat()}
-
-
 def _batch_resource(
     ds: BatchDataset, school: SchoolConfig, client: IsamsClient, guard: _Guard, as_of: date
 ) -> Any:
@@ -278,14 +242,15 @@ def _rest_resource(ds: RestDataset, school: SchoolConfig, client: IsamsClient, g
 
 
 def _school_resource(school: SchoolConfig) -> Any:
-    """The school itself as configured (code, name and phase; never credentials), so the warehouse can name it."""
+    """The school itself as configured (code, name, phase and jurisdiction; never credentials), so the warehouse can name it."""
 
     @dlt.resource(name="schools", primary_key=SCHOOL_COLUMN, write_disposition="merge",
-                  columns={"phase": {"data_type": "text", "nullable": True}})
+                  columns={"phase": {"data_type": "text", "nullable": True},
+                           "jurisdiction": {"data_type": "text", "nullable": True}})
     def schools() -> Iterator[dict]:
         # never credentials or a query string (where a pasted key would sit), whatever built the SchoolConfig
         yield {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": safe_url(school.base_url),
-               "phase": school.phase}
+               "phase": school.phase, "jurisdiction": school.jurisdiction}
 
     return schools
 

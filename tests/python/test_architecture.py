@@ -1,6 +1,6 @@
 """The package structure of ``ingestion`` (docs/architecture.md): imports go one way, and never in a cycle.
 
-Layers, bottom to top: ``core`` (warehouse, configuration, redaction, record shapes) <- ``isams`` and ``ops``
+Layers, bottom to top: ``core`` (warehouse, configuration, redaction, record shapes) <- ``isams``, ``seemis`` and ``ops``
 (the source system; the ``ops`` tables) <- ``validation`` <- ``app`` (command line, pipeline, dbt runner,
 console views). ``sandbox`` stands in for the outside world (an iSAMS server, a throwaway PostgreSQL): the
 product never needs it, so only the commands that start one (``demo``, ``sandbox``, ``simulate``) import it.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ingestion"
-LAYER = {"core": 0, "isams": 1, "ops": 1, "sandbox": 2, "validation": 2, "app": 3}
+LAYER = {"core": 0, "isams": 1, "seemis": 1, "ops": 1, "sandbox": 2, "validation": 2, "app": 3}
 # modules of the application allowed to start a stand-in (the sandbox server or a throwaway cluster)
 STARTS_STAND_INS = {"ingestion.app.cli", "ingestion.app.demo", "ingestion.app.simulate"}
 

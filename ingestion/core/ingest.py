@@ -1,0 +1,52 @@
+"""What every source's ``ingest_school`` returns, whatever the MIS (iSAMS, SEEMiS): the result, a failed
+dataset, and the scd2 disposition keyed on the run's as-of date. Neutral so that no source imports another."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from ingestion.core.shapes import Shapes
+
+SCD2 = {"disposition": "merge", "strategy": "scd2"}
+
+
+@dataclass(frozen=True)
+class IngestFailure:
+    """One dataset of one school that was not loaded this run (its previous rows are untouched)."""
+
+    school: str
+    dataset: str
+    error: str  # redacted, names school and dataset
+    status: int | None = None
+
+
+@dataclass
+class SchoolIngestResult:
+    school: str
+    rows: dict[str, int] = field(default_factory=dict)  # root table -> rows normalised this run
+    failures: list[IngestFailure] = field(default_factory=list)
+    retries: int = 0
+    fetched: dict[str, int] = field(default_factory=dict)  # dataset -> records received (parsed, before dlt)
+    shapes: dict[str, Shapes] = field(default_factory=dict)  # dataset -> field -> value kinds (ingestion.ops.drift)
+    # register windows [start, end) re-read in full this run: iSAMS's reply is the whole truth for them
+    reread_windows: list[tuple[date, date]] = field(default_factory=list)
+    removed: int = 0  # register marks deleted because a fully re-read window no longer contains them
+    quarantined: int = 0  # rows not landed because they could not be parsed (SEEMiS files)
+    # those rows for ops.quarantine, written by the pipeline: (dataset, record_id, rule, reason, load_id)
+    quarantine_rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    header_drift: set[str] = field(default_factory=set)  # datasets whose failure is a refused header (complete shapes)  # lines for the run's console (e.g. a quarantined file line)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def scd2_disposition(as_of: date) -> dict[str, Any]:
+    """dlt scd2 with the run's as-of date as the validity boundary (not the machine clock): a version seen by
+    the run for day D is valid from D 00:00 UTC, so a replay or backfill of past nights builds the same
+    history as the nights themselves did."""
+    boundary = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
+    return {**SCD2, "boundary_timestamp": boundary.isoformat()}
