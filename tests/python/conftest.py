@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 # `make test` runs everything. A module joins this list only if that stays true.
 FAST_MODULES = frozenset({
     "test_architecture", "test_catalogue", "test_client", "test_config", "test_faults", "test_jsonnet", "test_quirks",
-    "test_registers", "test_reloads", "test_runlock", "test_sandbox_server", "test_seemis_config", "test_seemis_exports", "test_synthetic",
+    "test_registers", "test_reloads", "test_runlock", "test_sandbox_server", "test_seemis_config", "test_seemis_exports", "test_seemis_sandbox", "test_synthetic",
 })
 
 
