@@ -130,7 +130,8 @@
   10 sessions of unauthorised absence within a rolling period of 10 school weeks.
 
   `sessions` is a relation with one row per enrolment x date x session: school_code, enrolment_key, pupil_key,
-  academic_year, session_date, is_possible_session, dfe_code (canonical attendance_sessions).
+  academic_year, session_date, is_possible_session, dfe_code, measurement_scheme (canonical attendance_sessions).
+  Only schools measured by DfE rules are in it: the framework is England's.
   - A school week is a Monday-to-Sunday week with at least one possible session for that school (any pupil's);
     weeks without one (half terms, holidays, the summer) are skipped, so the window crosses half terms, terms
     and academic years. School weeks are numbered per school (school_week_number 1, 2, ... over all its data).
@@ -165,6 +166,8 @@ with nft_sessions as (
         end as is_unauthorised
     from {{ sessions }}
     where session_date <= {{ as_of_date() }}
+        -- England's framework: only schools measured by DfE rules (a Scottish school has no such threshold)
+        and coalesce(measurement_scheme, 'dfe_sessions') = 'dfe_sessions'
 ),
 
 nft_school_weeks as (
@@ -250,4 +253,62 @@ select
         lag(f.is_over_threshold) over (partition by f.enrolment_key order by f.school_week_number), false
     ) as is_newly_over_threshold
 from nft_flagged as f
+{%- endmacro %}
+
+
+{#-
+  measurement_scheme(jurisdiction) -> SQL text expression: how a school's attendance is measured, from its
+  jurisdiction (canonical schools.jurisdiction). THE one place that ties a jurisdiction to its rules:
+    'dfe_sessions'       England (DfE): sessions, persistent absence per enrolment, severe absence at 50%;
+    'scottish_openings'  Scotland (Scottish Government): openings (half days), persistent absence per pupil,
+                         no severe-absence measure.
+  An unknown jurisdiction gets null (the school's marks then map to no code and count in no rate).
+-#}
+{% macro measurement_scheme(jurisdiction) -%}
+    case {{ jurisdiction }}
+        when 'england' then 'dfe_sessions'
+        when 'scotland' then 'scottish_openings'
+    end
+{%- endmacro %}
+
+
+{#-
+  has_severe_absence_measure(scheme) -> SQL boolean: whether the measurement scheme publishes severe absence
+  (DfE does; the Scottish Government has no such measure, so a Scottish severe flag or count is null, not false).
+  A row whose scheme is unknown (null) is measured as DfE's.
+-#}
+{% macro has_severe_absence_measure(scheme) -%}
+    coalesce({{ scheme }} <> 'scottish_openings', true)
+{%- endmacro %}
+
+
+{#-
+  severe_absentee_flag(absence_sessions, possible_sessions, scheme) -> SQL boolean: is_severe_absentee where
+  the scheme has the measure, null where it does not (Scotland).
+-#}
+{% macro severe_absentee_flag(absence_sessions, possible_sessions, scheme) -%}
+    case when {{ has_severe_absence_measure(scheme) }} then {{ is_severe_absentee(absence_sessions, possible_sessions) }} end
+{%- endmacro %}
+
+
+{#-
+  severe_absentee_count(absence_sessions, possible_sessions, scheme) -> SQL integer: 1 or 0 for a severe
+  absentee where the scheme has the measure, null where it has not; sum() over it is then null for a Scottish
+  school and a count for an English one.
+-#}
+{% macro severe_absentee_count(absence_sessions, possible_sessions, scheme) -%}
+    case when {{ has_severe_absence_measure(scheme) }} then
+        case when {{ is_severe_absentee(absence_sessions, possible_sessions) }} then 1 else 0 end
+    end
+{%- endmacro %}
+
+
+{#-
+  attendance_band_applies(scheme, min_absence_pct) -> SQL boolean: whether an attendance band (seed
+  attendance_band_edges) exists for a school measured by `scheme`. A band starting at or above the severe
+  threshold (var('severe_absence_threshold')) is a severe band, and a scheme without a severe measure
+  (Scotland) has none: its pupils there stay in the band below (persistent absence).
+-#}
+{% macro attendance_band_applies(scheme, min_absence_pct) -%}
+    ({{ has_severe_absence_measure(scheme) }} or {{ min_absence_pct }} < {{ var('severe_absence_threshold') }})
 {%- endmacro %}

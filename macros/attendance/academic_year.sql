@@ -6,11 +6,14 @@
   term the term's school_year wins (see canonical `academic_calendar`).
 
   academic_year_label(start_year_expr) -> SQL string: '2025/26' for 2025.
+
+  first_month (optional, an integer or SQL expression, default 9): the month the date rule's year starts in;
+  pass academic_year_first_month(jurisdiction) where a school may be Scottish.
 -#}
-{% macro academic_year_start(date_expr) -%}
+{% macro academic_year_start(date_expr, first_month=9) -%}
     cast(
         case
-            when extract(month from {{ date_expr }}) >= 9 then extract(year from {{ date_expr }})
+            when extract(month from {{ date_expr }}) >= {{ first_month }} then extract(year from {{ date_expr }})
             else extract(year from {{ date_expr }}) - 1
         end
     as integer)
@@ -23,8 +26,23 @@
   academic_year_end_date(start_year_expr) -> SQL date: 31 August of the following calendar year (2026-08-31).
   THE one spelling of the English academic-year boundary in SQL; academic_year_start() above uses the same one.
 -#}
-{% macro academic_year_start_date(start_year_expr) -%}
+{% macro academic_year_start_date(start_year_expr, first_month=9) -%}
+    {%- if first_month == 9 -%}
     cast(cast({{ start_year_expr }} as {{ dbt.type_string() }}) || '-09-01' as date)
+    {%- else -%}
+    cast(cast({{ start_year_expr }} as {{ dbt.type_string() }}) || '-'
+        || lpad(cast({{ first_month }} as {{ dbt.type_string() }}), 2, '0') || '-01' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+  academic_year_first_month(jurisdiction) -> SQL integer: the month a school's year starts in by the date rule
+  (used only where a date has no term of its own): 9 in England (1 September, as DfE); 8 in Scotland, whose
+  school session starts in mid-August (1 August, so an August opening is never put in the year before).
+-#}
+{% macro academic_year_first_month(jurisdiction) -%}
+    (case when {{ jurisdiction }} = 'scotland' then 8 else 9 end)
 {%- endmacro %}
 
 

@@ -102,3 +102,22 @@
     severe_absence_rate,
     is_suppressed
 {%- endmacro %}
+
+
+{#-
+  year_group_label(jurisdiction, year_of_schooling) -> SQL text: the standard name of a year group where the
+  MIS sends none: England 'Reception' (0) and 'Year 1' ... 'Year 13'; Scotland the stages 'P1' ... 'P7' (1-7)
+  and 'S1' ... 'S6' (8-13). Null outside those ranges. THE one place these labels are spelled; the reverse
+  (a SEEMiS stage to its order) is in stg_seemis__pupils.
+-#}
+{% macro year_group_label(jurisdiction, year_of_schooling) -%}
+    case
+        when {{ jurisdiction }} = 'scotland' then
+            case
+                when {{ year_of_schooling }} between 1 and 7 then 'P' || cast({{ year_of_schooling }} as {{ dbt.type_string() }})
+                when {{ year_of_schooling }} between 8 and 13 then 'S' || cast({{ year_of_schooling }} - 7 as {{ dbt.type_string() }})
+            end
+        when {{ year_of_schooling }} = 0 then 'Reception'
+        when {{ year_of_schooling }} > 0 then 'Year ' || cast({{ year_of_schooling }} as {{ dbt.type_string() }})
+    end
+{%- endmacro %}

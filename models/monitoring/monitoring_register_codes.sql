@@ -7,10 +7,10 @@ with sessions as (
     select
         school_code,
         code_list,
-        isams_code_id,
-        max(isams_code) as isams_code,
+        mis_code_id,
+        max(mis_code) as mis_code,
         max(mapping_source) as mapping_source,
-        max(case when not is_code_mapped then mapped_dfe_code end) as unmapped_dfe_code,
+        max(case when not is_code_mapped then mapped_statutory_code end) as unmapped_statutory_code,
         count(*) as sessions,
         sum(case when is_code_mapped then 0 else 1 end) as unmapped_sessions,
         min(session_date) as first_session_date,
@@ -18,20 +18,20 @@ with sessions as (
         min(case when not is_code_mapped then session_date end) as first_unmapped_date,
         max(case when not is_code_mapped then session_date end) as last_unmapped_date
     from {{ ref('attendance_sessions') }}
-    where isams_code_id is not null
-    group by school_code, code_list, isams_code_id
+    where mis_code_id is not null
+    group by school_code, code_list, mis_code_id
 )
 
 select
-    {{ surrogate_key(['s.school_code', 's.code_list', 's.isams_code_id']) }} as register_code_key,
+    {{ surrogate_key(['s.school_code', 's.code_list', 's.mis_code_id']) }} as register_code_key,
     s.school_code,
     s.code_list,
-    s.isams_code_id,
-    coalesce(m.isams_code, s.isams_code) as isams_code,
-    m.isams_code_name,
+    s.mis_code_id,
+    coalesce(m.mis_code, s.mis_code) as mis_code,
+    m.mis_code_name,
     s.mapping_source,
-    m.dfe_code as mapped_dfe_code,
-    s.unmapped_dfe_code,
+    m.statutory_code as mapped_statutory_code,
+    s.unmapped_statutory_code,
     s.mapping_source = 'assumed_present' as is_assumed_present,
     s.unmapped_sessions > 0 as has_unmapped_sessions,
     cast(s.sessions as bigint) as sessions,
@@ -42,4 +42,4 @@ select
     s.last_unmapped_date
 from sessions as s
 left join {{ ref('attendance_code_map') }} as m
-    on m.school_code = s.school_code and m.code_list = s.code_list and m.isams_code_id = s.isams_code_id
+    on m.school_code = s.school_code and m.code_list = s.code_list and m.mis_code_id = s.mis_code_id

@@ -21,7 +21,7 @@ daily as (
         cast(sum(case when is_register_taken then 1 else 0 end) as bigint) as marks_taken,
         cast(sum(case when session = 'AM' and is_register_taken then 1 else 0 end) as bigint) as am_marks_taken,
         cast(sum(case when session = 'PM' and is_register_taken then 1 else 0 end) as bigint) as pm_marks_taken
-    from {{ ref('stg_isams__registration_statuses') }}
+    from {{ ref('int_mis__register_marks') }}
     where session_date is not null
     group by school_code, session_date
 ),

@@ -1,5 +1,5 @@
 {#-
-  Per-school freshness, one row per school x landed dataset. dbt's `source freshness` looks at a whole raw
+  Per-school freshness, one row per school x landed dataset of the school's MIS (iSAMS or SEEMiS). dbt's `source freshness` looks at a whole raw
   table, so one school loading fine hides another that stopped: this model splits it by school_code.
 
   - last_loaded_at: the newest `_dlt_load_id` among the school's rows of the dataset = the last load that
@@ -15,6 +15,13 @@
     'boarding_houses', 'forms', 'divisions', 'year_groups', 'terms', 'departments', 'teaching_forms',
     'teaching_sets', 'set_lists', 'registration_statuses', 'absence_codes', 'present_codes', 'schools',
 ] -%}
+{#- SEEMiS export datasets (raw_seemis; ingestion/seemis/exports.py) -#}
+{%- set seemis_datasets = ['pupils', 'enrolments', 'attendance', 'terms', 'schools'] -%}
+{#- the dataset that holds each MIS's register marks -#}
+{%- set register_datasets = {'isams': 'registration_statuses', 'seemis': 'attendance'} -%}
+{%- set feeds = [] -%}
+{%- for dataset in datasets %}{% do feeds.append(('isams', dataset)) %}{% endfor -%}
+{%- for dataset in seemis_datasets %}{% do feeds.append(('seemis', dataset)) %}{% endfor -%}
 {%- set stale_after_days = var('register_stale_school_days', 3) -%}
 {%- set load_stale_after_hours = var('raw_freshness_warn_hours', 26) -%}
 {%- set run_log = source('ops', 'run_log') -%}
@@ -25,13 +32,14 @@ with
 
 loads as (
     {%- set parts = [] %}
-    {%- for dataset in datasets %}
-        {%- set raw = source('isams', dataset) %}
+    {%- for mis, dataset in feeds %}
+        {%- set raw = source(mis, dataset) %}
         {%- set cols = staging_columns_of(raw) %}
         {%- if cols is none or ('_dlt_load_id' in cols and 'school_code' in cols) %}
             {%- set part %}
     select
         school_code,
+        '{{ mis }}' as source_system,
         '{{ dataset }}' as dataset,
         {{ staging_utc('to_timestamp(max(cast(_dlt_load_id as double precision)))') }} as last_loaded_at
     from {{ raw }}
@@ -45,6 +53,7 @@ loads as (
     {%- else %}
     select
         cast(null as {{ dbt.type_string() }}) as school_code,
+        cast(null as {{ dbt.type_string() }}) as source_system,
         cast(null as {{ dbt.type_string() }}) as dataset,
         cast(null as timestamp) as last_loaded_at
     where 1 = 0
@@ -72,18 +81,32 @@ runs as (
 ),
 
 datasets as (
-    {%- for dataset in datasets %}
-    select '{{ dataset }}' as dataset
+    {%- for mis, dataset in feeds %}
+    select
+        '{{ mis }}' as source_system,
+        '{{ dataset }}' as dataset,
+        {{ 'true' if register_datasets[mis] == dataset else 'false' }} as is_register_dataset
     {%- if not loop.last %}
     union all
     {%- endif %}
     {%- endfor %}
 ),
 
-schools as (
+school_codes as (
     select school_code from loads
     union
     select school_code from runs
+),
+
+-- each school's MIS (the schools file, else what it loaded), so it gets that MIS's datasets
+schools as (
+    select
+        c.school_code,
+        coalesce(s.source_system, l.source_system, 'isams') as source_system
+    from school_codes as c
+    left join {{ ref('schools') }} as s on s.school_code = c.school_code
+    left join (select school_code, max(source_system) as source_system from loads group by school_code) as l
+        on l.school_code = c.school_code
 ),
 
 -- In term: the canonical calendar's rule (the latest version of every term of the school), as the marts.
@@ -110,7 +133,7 @@ weekdays as (
 
 registers as (
     select school_code, max(session_date) as latest_register_date
-    from {{ ref('stg_isams__registration_statuses') }}
+    from {{ ref('int_mis__register_marks') }}
     where is_register_taken
     group by school_code
 ),
@@ -144,6 +167,7 @@ freshness as (
     select
         schools.school_code,
         datasets.dataset,
+        datasets.is_register_dataset,
         loads.last_loaded_at,
         {{ dbt.datediff('loads.last_loaded_at', staging_utc(dbt.current_timestamp()), 'hour') }} as hours_since_last_load,
         runs.last_run_at,
@@ -158,7 +182,7 @@ freshness as (
             false
         ) as is_register_stale
     from schools
-    cross join datasets
+    inner join datasets on datasets.source_system = schools.source_system
     left join loads
         on loads.school_code = schools.school_code
         and loads.dataset = datasets.dataset
@@ -172,6 +196,7 @@ freshness as (
 select
     school_code,
     dataset,
+    is_register_dataset,
     last_loaded_at,
     hours_since_last_load,
     last_run_at,

@@ -155,7 +155,7 @@ def test_corrections_inside_the_window_reached_the_fact(warehouses):
             return con.execute(
                 "select f.category from marts.fct_attendance_session as f "
                 "join canonical.attendance_sessions as s using (attendance_session_key) "
-                "where s.school_code = ? and s.registration_status_id = ?", [school, mark_id]).fetchall()
+                "where s.school_code = ? and s.mis_mark_id = ?", [school, str(mark_id)]).fetchall()
 
         amended_rows, removed_rows, older_rows = fact(amended), fact(removed), fact(warehouses["marks"]["older"][1])
         before_window = con.execute("select count(*) from marts.fct_attendance_session where session_date < ?",

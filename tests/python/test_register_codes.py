@@ -182,7 +182,7 @@ def test_monitoring_lists_unmapped_and_assumed_codes_and_registered_disagreement
     default, own = built["group"].schools
     exp = expected_counts(own)
     rows = _query(built, f"""
-        select isams_code, mapping_source, unmapped_sessions, first_unmapped_date, last_unmapped_date
+        select mis_code, mapping_source, unmapped_sessions, first_unmapped_date, last_unmapped_date
         from monitoring.monitoring_register_codes
         where school_code = '{own.code}' and (has_unmapped_sessions or is_assumed_present) order by 1""")
     assert [(r[0], r[1]) for r in rows] == [("O", "none"), ("P", "assumed_present")]

@@ -1,5 +1,6 @@
 {#-
-  What is wrong: a school's register code maps to no DfE register code in force on the session date. Each
+  What is wrong: a school's register code maps to no statutory code of its scheme in force on the session
+  date (a DfE register code; a SEEMiS code of seed seemis_attendance_codes). Each
   failing row names the school, the code list and the school's code (id and letter), how many sessions use
   it and their first and last date (model monitoring_register_codes).
   Why it matters: those sessions are left out of every possible-session count and rate (category
@@ -9,6 +10,8 @@
   How to fix: for a school with REST access, set the code's government code in iSAMS (Control Panel >
   Registration); otherwise add a row to seeds/isams_code_map.csv
   (school_code, code_list, isams_code_id, isams_code, dfe_code, note) and run `schoolwh build --full-refresh`.
+  A SEEMiS school (code list 'national') sends its codes itself: add the code, with its category, to
+  seeds/seemis_attendance_codes.csv and run `schoolwh build --full-refresh`.
   A legacy code used after 18 August 2024 (H, F, J, Y) must be re-coded in the register (e.g. J -> J1, H -> C).
 -#}
 {{ config(severity='warn', store_failures=true) }}
@@ -16,17 +19,18 @@
 select
     school_code,
     code_list,
-    isams_code_id,
-    isams_code,
-    unmapped_dfe_code as mapped_dfe_code,
+    mis_code_id,
+    mis_code,
+    unmapped_statutory_code as mapped_statutory_code,
     unmapped_sessions as sessions,
     first_unmapped_date as first_session_date,
     last_unmapped_date as last_session_date,
-    'School ' || school_code || ': register code ' || coalesce('''' || isams_code || '''', '(no letter)')
-        || ' (' || code_list || ' list, id ' || cast(isams_code_id as {{ dbt.type_string() }}) || ') '
+    'School ' || school_code || ': register code ' || coalesce('''' || mis_code || '''', '(no letter)')
+        || ' (' || code_list || ' list, id ' || mis_code_id || ') '
         || case
-            when unmapped_dfe_code is null then 'maps to no DfE code'
-            else 'maps to DfE code ' || unmapped_dfe_code || ', not in force on these dates'
+            when code_list = 'national' then 'is not in seeds/seemis_attendance_codes.csv'
+            when unmapped_statutory_code is null then 'maps to no DfE code'
+            else 'maps to DfE code ' || unmapped_statutory_code || ', not in force on these dates'
         end
         || ': ' || cast(unmapped_sessions as {{ dbt.type_string() }}) || ' sessions from '
         || cast(first_unmapped_date as {{ dbt.type_string() }}) || ' to '

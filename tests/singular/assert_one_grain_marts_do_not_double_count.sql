@@ -9,7 +9,7 @@
         'name': 'school_attendance_by_year equals persistent_absence (per school and year)',
         'keys': ['school_code', 'academic_year'],
         'left': "select school_code, academic_year, enrolments, possible_sessions, absence_sessions, persistent_absentees, severe_absentees, case when is_suppressed then 1 else 0 end as suppressed from " ~ ref('school_attendance_by_year'),
-        'right': "select school_code, academic_year, 1 as enrolments, possible_sessions, absence_sessions, case when is_persistent_absentee then 1 else 0 end as persistent_absentees, case when is_severe_absentee then 1 else 0 end as severe_absentees, 0 as suppressed from " ~ ref('persistent_absence'),
+        'right': "select school_code, academic_year, 1 as enrolments, possible_sessions, absence_sessions, case when is_persistent_absentee then 1 else 0 end as persistent_absentees, case when is_severe_absentee then 1 when not is_severe_absentee then 0 end as severe_absentees, 0 as suppressed from " ~ ref('persistent_absence'),
         'measures': ['enrolments', 'possible_sessions', 'absence_sessions', 'persistent_absentees', 'severe_absentees'],
     },
     {

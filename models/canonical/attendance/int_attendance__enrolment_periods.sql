@@ -9,12 +9,12 @@
 -#}
 {%- set counts = [
     'possible_sessions', 'attended_sessions', 'present_sessions', 'aea_sessions',
-    'authorised_absence_sessions', 'unauthorised_absence_sessions', 'absence_sessions',
+    'authorised_absence_sessions', 'unauthorised_absence_sessions', 'temporary_exclusion_sessions', 'absence_sessions',
     'late_before_close_sessions', 'late_after_close_sessions', 'late_sessions',
     'not_possible_sessions', 'unmapped_sessions',
 ] -%}
 {%- set attributes = [
-    'nc_year', 'year_group', 'form_code', 'academic_house', 'boarding_house', 'is_boarder', 'gender',
+    'measurement_scheme', 'nc_year', 'year_of_schooling', 'year_group', 'form_code', 'academic_house', 'boarding_house', 'is_boarder', 'gender',
     'is_compulsory_school_age',
 ] -%}
 with months as (

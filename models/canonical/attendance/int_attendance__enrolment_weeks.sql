@@ -11,10 +11,10 @@
 -#}
 {%- set counts = [
     'possible_sessions', 'attended_sessions', 'absence_sessions', 'authorised_absence_sessions',
-    'unauthorised_absence_sessions', 'late_sessions',
+    'unauthorised_absence_sessions', 'temporary_exclusion_sessions', 'late_sessions',
 ] -%}
 {%- set attributes = [
-    'nc_year', 'year_group', 'form_code', 'academic_house', 'boarding_house', 'is_boarder', 'gender',
+    'measurement_scheme', 'nc_year', 'year_of_schooling', 'year_group', 'form_code', 'academic_house', 'boarding_house', 'is_boarder', 'gender',
 ] -%}
 with sessions as (
     select
@@ -46,6 +46,7 @@ weekly as (
         sum(case when is_absence then 1 else 0 end) as absence_sessions,
         sum(case when category = 'authorised' then 1 else 0 end) as authorised_absence_sessions,
         sum(case when category = 'unauthorised' then 1 else 0 end) as unauthorised_absence_sessions,
+        sum(case when category = 'temporary_exclusion' then 1 else 0 end) as temporary_exclusion_sessions,
         sum(case when counts_as_late then 1 else 0 end) as late_sessions
     from sessions
     group by enrolment_key, academic_year, week_start

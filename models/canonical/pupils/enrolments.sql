@@ -13,7 +13,7 @@ with versions as (
         min(p.enrolment_date) as first_enrolment_date,
         max(p.valid_to) as last_valid_to
     from {{ ref('pupil_identity_xref') }} as x
-    inner join {{ ref('stg_isams__pupils') }} as p
+    inner join {{ ref('int_mis__pupil_versions') }} as p
         on p.school_code = x.school_code and p.mis_pupil_id = x.mis_pupil_id
     group by x.enrolment_key
 ),
@@ -24,7 +24,7 @@ registers as (
         min(r.session_date) as first_register_date,
         max(r.session_date) as last_register_date
     from {{ ref('pupil_identity_xref') }} as x
-    inner join {{ ref('stg_isams__registration_statuses') }} as r
+    inner join {{ ref('int_mis__register_marks') }} as r
         on r.school_code = x.school_code and r.mis_pupil_id = x.mis_pupil_id
     where r.is_register_taken
     group by x.enrolment_key

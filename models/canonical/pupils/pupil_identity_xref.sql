@@ -7,13 +7,17 @@ with versions as (
         school_code,
         mis_pupil_id,
         pupil_id,
-        upn,
+        -- the national pupil number, prefixed by its kind so an English UPN and a Scottish SCN never collide
+        case
+            when upn is not null and trim(upn) <> '' then 'upn:' || upper(trim(upn))
+            when scn is not null and trim(scn) <> '' then 'scn:' || trim(scn)
+        end as national_id,
         forename,
         surname,
         date_of_birth,
         is_current_version,
         valid_from
-    from {{ ref('stg_isams__pupils') }}
+    from {{ ref('int_mis__pupil_versions') }}
     where mis_pupil_id is not null
 ),
 
@@ -22,16 +26,17 @@ latest_versions as (
 ),
 
 record_upns as (
-    -- The latest non-null UPN of the record (a UPN is rarely removed; a blank in the latest version is not a change of person).
+    -- The latest non-null national number of the record (UPN or SCN: rarely removed; a blank in the latest
+    -- version is not a change of person). Held as 'upn:<UPN>' / 'scn:<SCN>'.
     select school_code, mis_pupil_id, upn
     from (
         select
             school_code,
             mis_pupil_id,
-            upper(trim(upn)) as upn,
+            national_id as upn,
             row_number() over (partition by school_code, mis_pupil_id order by valid_from desc) as upn_rank
         from versions
-        where upn is not null and trim(upn) <> ''
+        where national_id is not null
     ) as u
     where upn_rank = 1
 ),
@@ -61,7 +66,7 @@ register_only_records as (
         cast(null as {{ dbt.type_string() }}) as upn,
         cast(null as {{ dbt.type_string() }}) as name_dob_key,
         'registers_only' as record_source
-    from {{ ref('stg_isams__registration_statuses') }} as r
+    from {{ ref('int_mis__register_marks') }} as r
     where r.mis_pupil_id is not null
         and not exists (
             select 1 from batch_records as b
@@ -92,8 +97,8 @@ resolved as (
         r.pupil_id,
         r.record_source,
         case
-            when r.upn is not null then 'upn:' || r.upn
-            when r.name_dob_key is not null and n.distinct_upns = 1 then 'upn:' || n.only_upn
+            when r.upn is not null then r.upn
+            when r.name_dob_key is not null and n.distinct_upns = 1 then n.only_upn
             when r.name_dob_key is not null and n.name_dob_key is null then 'name_dob:' || r.name_dob_key
             else 'record:' || r.school_code || ':' || r.mis_pupil_id
         end as person_id,

@@ -1,10 +1,11 @@
 {#-
   One row per person (resolved pupil). Survivorship: the person's attributes come from the latest version
   of its "survivor" source record: a record still in a current Batch feed first, then the record whose
-  latest version is most recent. The UPN is the latest non-null UPN of any of the person's records.
+  latest version is most recent. The UPN (England) and the SCN
+  (Scotland) are the latest non-null numbers of any of the person's records.
 -#}
 with latest_versions as (
-    {{ latest_version(ref('stg_isams__pupils'), ['school_code', 'mis_pupil_id']) }}
+    {{ latest_version(ref('int_mis__pupil_versions'), ['school_code', 'mis_pupil_id']) }}
 ),
 
 record_latest as (
@@ -14,6 +15,7 @@ record_latest as (
         v.school_code,
         v.mis_pupil_id,
         v.upn,
+        v.scn,
         v.person_guid,
         v.forename,
         v.middle_names,
@@ -45,6 +47,19 @@ upns as (
     where upn_rank = 1
 ),
 
+scns as (
+    select person_id, scn
+    from (
+        select
+            person_id,
+            trim(scn) as scn,
+            row_number() over (partition by person_id order by valid_from desc) as scn_rank
+        from record_latest
+        where scn is not null and trim(scn) <> ''
+    ) as c
+    where scn_rank = 1
+),
+
 people as (
     select
         person_id,
@@ -59,6 +74,7 @@ select
     p.pupil_key,
     p.person_id,
     u.upn,
+    c.scn,
     s.person_guid,
     s.forename,
     s.middle_names,
@@ -75,3 +91,4 @@ select
 from people as p
 left join record_latest as s on s.person_id = p.person_id and s.survivor_rank = 1
 left join upns as u on u.person_id = p.person_id
+left join scns as c on c.person_id = p.person_id

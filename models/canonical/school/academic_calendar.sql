@@ -20,7 +20,7 @@
 
 with dated_term_versions as (
     select school_code, term_id, school_year, term_name, start_date, finish_date, valid_from
-    from {{ ref('stg_isams__terms') }}
+    from {{ ref('int_mis__terms') }}
     where start_date is not null and finish_date is not null
 ),
 
@@ -35,7 +35,7 @@ register_sessions as (
         session_date,
         session,
         count(*) as marks
-    from {{ ref('stg_isams__registration_statuses') }}
+    from {{ ref('int_mis__register_marks') }}
     where is_register_taken
     group by school_code, session_date, session
 ),
@@ -174,11 +174,12 @@ blocks as (
 yeared as (
     select
         blocks.*,
-        coalesce(school_year, {{ academic_year_start('calendar_date') }}) as academic_year_start,
+        coalesce(school_year, {{ academic_year_start('calendar_date', academic_year_first_month('sc.jurisdiction')) }}) as academic_year_start,
         -- half-term information exists only where registers were taken in the term, up to the last register
-        coalesce(bool_or(has_registers) over (partition by school_code, term_id), false)
+        coalesce(bool_or(has_registers) over (partition by blocks.school_code, blocks.term_id), false)
             and not is_after_last_register as has_half_term_data
     from blocks
+    left join {{ ref('schools') }} as sc on sc.school_code = blocks.school_code
 ),
 
 half_terms as (

@@ -1,6 +1,7 @@
 {#-
   How many pupils are in each attendance band, per school x academic year x school week x year group x band
-  (every band of the seed, zero included, so a chart's series never has gaps). Summing pupils over year groups
+  (every band of the seed, zero included, so a chart's series never has gaps; a Scottish school has no severe
+  band, macro attendance_band_applies). Summing pupils over year groups
   gives the school; summing over bands gives the year group: one grain, no double counting.
   var('min_cohort_size') > 0: a year group (that week) with fewer pupils keeps its rows with null figures, and
   the next smallest year groups of the week are suppressed too when the small ones together are fewer
@@ -17,7 +18,10 @@ year_group_orders as (
 ),
 
 cohorts as (
-    select school_code, academic_year, week_start, academic_week, year_group, count(*) as year_group_pupils
+    select
+        school_code, academic_year, week_start, academic_week, year_group,
+        max(measurement_scheme) as measurement_scheme,
+        count(*) as year_group_pupils
     from bands
     group by school_code, academic_year, week_start, academic_week, year_group
 ),
@@ -44,7 +48,8 @@ grid as (
         coalesce(n.pupils, 0) as pupils,
         coalesce(n.pupils_worsened_into_band, 0) as pupils_worsened_into_band
     from cohorts as c
-    cross join {{ ref('attendance_band_edges') }} as e
+    inner join {{ ref('attendance_band_edges') }} as e
+        on {{ attendance_band_applies('c.measurement_scheme', 'e.min_absence_pct') }}
     left join counted as n
         on n.school_code = c.school_code
         and n.academic_year = c.academic_year

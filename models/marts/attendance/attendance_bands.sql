@@ -2,7 +2,8 @@
   Attendance bands per enrolment x academic year x school week (the "as-of week"): the year-to-date attendance
   at the end of each week, its band (seed attendance_band_edges), the band of the school week before, and
   whether it worsened. Bands are decided on integer session counts (absence * 100 against possible * edge),
-  never on the rounded rate; an enrolment is in the highest band_order whose edge holds it.
+  never on the rounded rate; an enrolment is in the highest band_order whose edge holds it. A Scottish school
+  has no severe band (macro attendance_band_applies): its pupils at 50% or under stay persistent.
 -#}
 with weeks as (
     select * from {{ ref('int_attendance__enrolment_weeks') }}
@@ -21,7 +22,8 @@ candidates as (
         row_number() over (partition by w.enrolment_key, w.academic_year, w.week_start order by e.band_order desc) as band_rank
     from weeks as w
     inner join edges as e
-        on case
+        on {{ attendance_band_applies('w.measurement_scheme', 'e.min_absence_pct') }}
+        and case
             when e.includes_min then w.ytd_absence_sessions * 100 >= w.ytd_possible_sessions * e.min_absence_pct
             else w.ytd_absence_sessions * 100 > w.ytd_possible_sessions * e.min_absence_pct
         end
@@ -44,7 +46,7 @@ select
     cast(b.week_start as date) as week_start,
     cast(b.academic_week as integer) as academic_week,
     cast(coalesce(b.year_group, {{ unknown_label() }}) as {{ dbt.type_string() }}) as year_group,
-    {{ year_group_order('b.nc_year', 'b.year_group') }} as year_group_order,
+    {{ year_group_order('b.year_of_schooling', 'b.year_group') }} as year_group_order,
     cast(coalesce(b.form_code, {{ unknown_label() }}) as {{ dbt.type_string() }}) as form_code,
     cast(b.ytd_possible_sessions as integer) as possible_sessions_to_date,
     cast(b.ytd_attended_sessions as integer) as attended_sessions_to_date,
@@ -59,8 +61,9 @@ select
     cast(b.previous_band_code as {{ dbt.type_string() }}) as previous_band_code,
     coalesce(b.band_order > b.previous_band_order, false) as is_band_worsened,
     {{ is_persistent_absentee('b.ytd_absence_sessions', 'b.ytd_possible_sessions') }} as is_persistent_absentee,
-    {{ is_severe_absentee('b.ytd_absence_sessions', 'b.ytd_possible_sessions') }} as is_severe_absentee,
-    {{ as_of_date() }} as as_of_date
+    {{ severe_absentee_flag('b.ytd_absence_sessions', 'b.ytd_possible_sessions', 'b.measurement_scheme') }} as is_severe_absentee,
+    {{ as_of_date() }} as as_of_date,
+    cast(b.measurement_scheme as {{ dbt.type_string() }}) as measurement_scheme
 from banded as b
 )
 

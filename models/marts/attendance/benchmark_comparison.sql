@@ -5,7 +5,9 @@
     age (is_compulsory_school_age: 5 to 15 on 31 August before the year; unknown date of birth -> not counted),
     the population of the national figures. The differences compare the dfe_comparable rates.
   - The national phase compared with: primary -> primary, secondary -> secondary, special -> special;
-    all_through or no phase configured -> total.
+    all_through or no phase configured -> total; a Scottish school -> 'scotland' (the Scottish Government's
+    figures: openings, every pupil of publicly funded schools, so its 'dfe_comparable' scope is all its pupils,
+    and its severe figures are null: Scotland has no such measure).
   - The national row: of that phase, the same academic year when published, else the latest published year
     before it; within a year the daily collection (year to date, like the school's figures) before the census
     (full year). national_academic_year and national_basis say which was used; none (nulls) for a year before
@@ -19,6 +21,7 @@
 -#}
 {%- set national_phase -%}
     case
+        when s.jurisdiction = 'scotland' then 'scotland'
         when s.phase in ('primary', 'secondary', 'special') then s.phase
         else 'total'
     end
@@ -31,9 +34,13 @@ with enrolment_years as (
         p.possible_sessions,
         p.absence_sessions,
         p.unauthorised_absence_sessions,
-        coalesce(p.is_compulsory_school_age, false) as is_compulsory_school_age,
+        -- the population of the national figures: compulsory school age in England; every pupil in Scotland
+        case
+            when p.measurement_scheme = 'scottish_openings' then true
+            else coalesce(p.is_compulsory_school_age, false)
+        end as is_compulsory_school_age,
         case when {{ is_persistent_absentee('p.absence_sessions', 'p.possible_sessions') }} then 1 else 0 end as persistent_absentees,
-        case when {{ is_severe_absentee('p.absence_sessions', 'p.possible_sessions') }} then 1 else 0 end as severe_absentees
+        {{ severe_absentee_count('p.absence_sessions', 'p.possible_sessions', 'p.measurement_scheme') }} as severe_absentees
     from {{ ref('int_attendance__enrolment_periods') }} as p
     where p.period_type = 'year' and p.possible_sessions > 0
 ),
@@ -53,7 +60,7 @@ school_years as (
         sum(case when is_compulsory_school_age then absence_sessions else 0 end) as dfe_absence_sessions,
         sum(case when is_compulsory_school_age then unauthorised_absence_sessions else 0 end) as dfe_unauthorised_absence_sessions,
         sum(case when is_compulsory_school_age then persistent_absentees else 0 end) as dfe_persistent_absentees,
-        sum(case when is_compulsory_school_age then severe_absentees else 0 end) as dfe_severe_absentees
+        sum(case when is_compulsory_school_age then severe_absentees when severe_absentees is not null then 0 end) as dfe_severe_absentees
     from enrolment_years
     group by school_code, academic_year
 ),
@@ -63,6 +70,7 @@ schools as (
         s.school_code,
         s.school_name,
         s.phase,
+        s.jurisdiction,
         {{ national_phase }} as national_phase
     from {{ ref('schools') }} as s
 ),
@@ -72,6 +80,7 @@ rated as (
         y.*,
         s.school_name,
         s.phase,
+        s.jurisdiction,
         s.national_phase,
         {{ rate_pct('y.all_absence_sessions', 'y.all_possible_sessions') }} as all_absence_rate,
         {{ rate_pct('y.all_unauthorised_absence_sessions', 'y.all_possible_sessions') }} as all_unauthorised_absence_rate,
@@ -167,5 +176,6 @@ select
     cast({{ figure % '(dfe_persistent_absence_rate - national_persistent_absence_rate)' }} as {{ rate }}) as persistent_absence_rate_diff_pp,
     cast({{ figure % '(dfe_severe_absence_rate - national_severe_absence_rate)' }} as {{ rate }}) as severe_absence_rate_diff_pp,
     is_suppressed,
-    is_all_enrolments_suppressed
+    is_all_enrolments_suppressed,
+    cast(jurisdiction as {{ dbt.type_string() }}) as jurisdiction
 from compared

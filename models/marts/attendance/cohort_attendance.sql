@@ -4,7 +4,8 @@
   - An enrolment belongs, for a period, to the cohort of its last session in that period (a pupil who
     changes form mid-year counts once, in the new form, with all the period's sessions).
   - Persistent/severe absentees are judged on each enrolment's own possible sessions in the period;
-    enrolments with zero possible sessions in the period are left out.
+    enrolments with zero possible sessions in the period are left out. A Scottish school (openings; persistent
+    absence per pupil, one enrolment per pupil at a school) has no severe measure: severe figures are null.
   - var('min_cohort_size') > 0: cohorts with fewer enrolments keep their row but every figure is null and
     is_suppressed is true (the row still tells a reader the cohort exists). Complementary suppression: when
     the small cohorts of one breakdown (school x year x term x cohort type) together have fewer enrolments, the
@@ -18,14 +19,15 @@ with enrolment_periods as (
         p.*,
         p.period as term,
         case when {{ is_persistent_absentee('p.absence_sessions', 'p.possible_sessions') }} then 1 else 0 end as persistent_absentees,
-        case when {{ is_severe_absentee('p.absence_sessions', 'p.possible_sessions') }} then 1 else 0 end as severe_absentees
+        {{ severe_absentee_count('p.absence_sessions', 'p.possible_sessions', 'p.measurement_scheme') }} as severe_absentees
     from {{ ref('int_attendance__enrolment_periods') }} as p
     where p.period_type in ('term', 'year') and p.possible_sessions > 0
 ),
 
 {%- set measures = [
     'possible_sessions', 'attended_sessions', 'absence_sessions', 'authorised_absence_sessions',
-    'unauthorised_absence_sessions', 'late_sessions', 'persistent_absentees', 'severe_absentees',
+    'unauthorised_absence_sessions', 'temporary_exclusion_sessions', 'late_sessions', 'persistent_absentees',
+    'severe_absentees',
 ] %}
 
 cohorts as (
@@ -44,7 +46,8 @@ cohorts as (
         sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
         {%- endfor %}
     from enrolment_periods
-    where is_compulsory_school_age
+    -- DfE's scope exists only where DfE rules measure the school (Scottish schools have no such row)
+    where is_compulsory_school_age and coalesce(measurement_scheme, 'dfe_sessions') = 'dfe_sessions'
     group by school_code, academic_year, term
 ),
 
@@ -79,6 +82,7 @@ select
     cast({{ figure % 'absence_sessions' }} as integer) as absence_sessions,
     cast({{ figure % 'authorised_absence_sessions' }} as integer) as authorised_absence_sessions,
     cast({{ figure % 'unauthorised_absence_sessions' }} as integer) as unauthorised_absence_sessions,
+    cast({{ figure % 'temporary_exclusion_sessions' }} as integer) as temporary_exclusion_sessions,
     cast({{ figure % 'late_sessions' }} as integer) as late_sessions,
     {{ figure % rate_pct('attended_sessions', 'possible_sessions') }} as attendance_rate,
     {{ figure % rate_pct('absence_sessions', 'possible_sessions') }} as absence_rate,
@@ -98,7 +102,7 @@ year_group_orders as (
         school_code,
         academic_year,
         coalesce(year_group, {{ unknown_label() }}) as year_group,
-        min({{ year_group_order('nc_year', 'year_group') }}) as year_group_order
+        min({{ year_group_order('year_of_schooling', 'year_group') }}) as year_group_order
     from enrolment_periods
     group by school_code, academic_year, coalesce(year_group, {{ unknown_label() }})
 )

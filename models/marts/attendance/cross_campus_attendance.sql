@@ -3,7 +3,12 @@
   One row per academic year x month x school, plus school_code 'ALL' for the whole group. Rates are ratios
   of sums; the group's rates are computed from the group's sums (a large school weighs more), never as an
   average of school rates. Differences are school rate minus group rate, in percentage points, of the
-  published (rounded) rates. Rank 1 = the lowest absence rate (ties share a rank); null on the 'ALL' row.
+  published (rounded) rates. Rank 1 = the lowest absence rate (ties share a rank); null on the group rows.
+  A group whose schools are in more than one jurisdiction (England and Scotland) also gets one total per
+  jurisdiction (group_scope 'jurisdiction', school_code 'ALL:england' / 'ALL:scotland'); 'ALL' stays the
+  all-schools total. Only sessions and their rates add up across jurisdictions (a half day is a half day);
+  this mart has no persistent-absence figure, and no mart adds English persistent-absence enrolments to
+  Scottish pupils (those are counted per school, by each school's own rules).
   var('min_cohort_size') > 0 (small-number suppression, macro small_cohort_suppressed):
   - a school x month with fewer enrolments keeps its row with every figure null, is_suppressed true and no rank
     (ranks are among the shown schools);
@@ -18,7 +23,9 @@ with months as (
 
 school_months as (
     select
-        school_code,
+        m.school_code,
+        'school' as group_scope,
+        coalesce(max(sc.jurisdiction), 'england') as jurisdiction,
         academic_year,
         month_start,
         count(distinct case when possible_sessions > 0 then enrolment_key end) as enrolments,
@@ -27,14 +34,23 @@ school_months as (
         sum(absence_sessions) as absence_sessions,
         sum(authorised_absence_sessions) as authorised_absence_sessions,
         sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
+        sum(temporary_exclusion_sessions) as temporary_exclusion_sessions,
         sum(late_sessions) as late_sessions
-    from months
-    group by school_code, academic_year, month_start
+    from months as m
+    left join {{ ref('schools') }} as sc on sc.school_code = m.school_code
+    group by m.school_code, academic_year, month_start
+),
+
+-- a group whose schools are measured in more than one jurisdiction also gets one total per jurisdiction
+jurisdictions as (
+    select count(distinct jurisdiction) as jurisdictions from school_months
 ),
 
 group_months as (
     select
         'ALL' as school_code,
+        'all_schools' as group_scope,
+        cast(null as {{ dbt.type_string() }}) as jurisdiction,
         academic_year,
         month_start,
         sum(enrolments) as enrolments,
@@ -43,9 +59,28 @@ group_months as (
         sum(absence_sessions) as absence_sessions,
         sum(authorised_absence_sessions) as authorised_absence_sessions,
         sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
+        sum(temporary_exclusion_sessions) as temporary_exclusion_sessions,
         sum(late_sessions) as late_sessions
     from school_months
     group by academic_year, month_start
+    union all
+    select
+        'ALL:' || jurisdiction as school_code,
+        'jurisdiction' as group_scope,
+        jurisdiction,
+        academic_year,
+        month_start,
+        sum(enrolments) as enrolments,
+        sum(possible_sessions) as possible_sessions,
+        sum(attended_sessions) as attended_sessions,
+        sum(absence_sessions) as absence_sessions,
+        sum(authorised_absence_sessions) as authorised_absence_sessions,
+        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
+        sum(temporary_exclusion_sessions) as temporary_exclusion_sessions,
+        sum(late_sessions) as late_sessions
+    from school_months
+    where (select jurisdictions from jurisdictions) > 1
+    group by academic_year, month_start, jurisdiction
 ),
 
 all_rows as (
@@ -70,10 +105,14 @@ flagged as (
     select
         rated.*,
         {{ small_cohort_suppressed('enrolments') }} as is_small,
-        sum(case when school_code <> 'ALL' and {{ small_cohort_suppressed('enrolments') }} then enrolments else 0 end)
+        sum(case when group_scope = 'school' and {{ small_cohort_suppressed('enrolments') }} then enrolments else 0 end)
             over (partition by academic_year, month_start) as suppressed_enrolments,
-        count(case when school_code <> 'ALL' and {{ small_cohort_suppressed('enrolments') }} then 1 end)
-            over (partition by academic_year, month_start) as suppressed_schools
+        count(case when group_scope = 'school' and {{ small_cohort_suppressed('enrolments') }} then 1 end)
+            over (partition by academic_year, month_start) as suppressed_schools,
+        sum(case when group_scope = 'school' and {{ small_cohort_suppressed('enrolments') }} then enrolments else 0 end)
+            over (partition by academic_year, month_start, jurisdiction) as suppressed_enrolments_in_jurisdiction,
+        count(case when group_scope = 'school' and {{ small_cohort_suppressed('enrolments') }} then 1 end)
+            over (partition by academic_year, month_start, jurisdiction) as suppressed_schools_in_jurisdiction
     from rated
 ),
 
@@ -81,7 +120,9 @@ suppressed as (
     select
         flagged.*,
         case
-            when school_code <> 'ALL' then is_small
+            when group_scope = 'school' then is_small
+            when group_scope = 'jurisdiction' then is_small or (suppressed_schools_in_jurisdiction > 0
+                and {{ small_cohort_suppressed('suppressed_enrolments_in_jurisdiction') }})
             else is_small or (suppressed_schools > 0 and {{ small_cohort_suppressed('suppressed_enrolments') }})
         end as is_suppressed
     from flagged
@@ -96,7 +137,7 @@ with_group as (
         g.authorised_absence_rate as group_authorised_absence_rate,
         g.unauthorised_absence_rate as group_unauthorised_absence_rate,
         g.late_rate as group_late_rate,
-        count(case when r.school_code <> 'ALL' then 1 end) over (
+        count(case when r.group_scope = 'school' then 1 end) over (
             partition by r.academic_year, r.month_start
         ) as schools_in_group
     from suppressed as r
@@ -112,7 +153,9 @@ select
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
     cast(month_start as date) as month_start,
     cast(school_code as {{ dbt.type_string() }}) as school_code,
-    school_code = 'ALL' as is_group_total,
+    group_scope <> 'school' as is_group_total,
+    cast(group_scope as {{ dbt.type_string() }}) as group_scope,
+    cast(jurisdiction as {{ dbt.type_string() }}) as jurisdiction,
     cast(schools_in_group as integer) as schools_in_group,
     cast({{ figure % 'enrolments' }} as integer) as enrolments,
     cast({{ figure % 'possible_sessions' }} as integer) as possible_sessions,
@@ -120,6 +163,7 @@ select
     cast({{ figure % 'absence_sessions' }} as integer) as absence_sessions,
     cast({{ figure % 'authorised_absence_sessions' }} as integer) as authorised_absence_sessions,
     cast({{ figure % 'unauthorised_absence_sessions' }} as integer) as unauthorised_absence_sessions,
+    cast({{ figure % 'temporary_exclusion_sessions' }} as integer) as temporary_exclusion_sessions,
     cast({{ figure % 'late_sessions' }} as integer) as late_sessions,
     {{ figure % 'attendance_rate' }} as attendance_rate,
     {{ figure % 'absence_rate' }} as absence_rate,
@@ -137,8 +181,8 @@ select
     cast({{ group_figure % '(unauthorised_absence_rate - group_unauthorised_absence_rate)' }} as numeric(18, 2)) as unauthorised_absence_rate_diff_pp,
     cast({{ group_figure % '(late_rate - group_late_rate)' }} as numeric(18, 2)) as late_rate_diff_pp,
     cast(case
-        when school_code <> 'ALL' and not is_suppressed then rank() over (
-            partition by academic_year, month_start, case when school_code = 'ALL' or is_suppressed then 1 else 0 end
+        when group_scope = 'school' and not is_suppressed then rank() over (
+            partition by academic_year, month_start, case when group_scope <> 'school' or is_suppressed then 1 else 0 end
             order by absence_rate
         )
     end as integer) as absence_rate_rank,
@@ -148,7 +192,12 @@ from with_group
 
 select
     f.*,
-    cast(case when f.is_group_total then {{ group_school_name() }} else s.school_name end as {{ dbt.type_string() }}) as school_name,
+    cast(case
+        when f.group_scope = 'all_schools' then {{ group_school_name() }}
+        when f.group_scope = 'jurisdiction' then {{ group_school_name() }} || ' in ' || case f.jurisdiction
+            when 'england' then 'England' when 'scotland' then 'Scotland' else f.jurisdiction end
+        else s.school_name
+    end as {{ dbt.type_string() }}) as school_name,
     cast(s.phase as {{ dbt.type_string() }}) as phase,
     {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} as academic_year_start_date,
     {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year,

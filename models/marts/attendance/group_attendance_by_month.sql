@@ -27,4 +27,4 @@ select
     late_rate,
     is_suppressed
 from {{ ref('cross_campus_attendance') }}
-where is_group_total
+where group_scope = 'all_schools'

@@ -14,6 +14,7 @@ with enrolment_cohorts as (
 cohorts as (
     {{- attendance_cohorts('enrolment_cohorts', ['school_code', 'academic_year', 'month_start'], [
         'possible_sessions', 'attended_sessions', 'authorised_absence_sessions', 'unauthorised_absence_sessions',
+        'temporary_exclusion_sessions',
         'late_before_close_sessions', 'late_after_close_sessions', 'late_sessions',
     ]) }}
 ),
@@ -39,6 +40,7 @@ select
     cast({{ figure % 'attended_sessions' }} as integer) as attended_sessions,
     cast({{ figure % 'authorised_absence_sessions' }} as integer) as authorised_absence_sessions,
     cast({{ figure % 'unauthorised_absence_sessions' }} as integer) as unauthorised_absence_sessions,
+    cast({{ figure % 'temporary_exclusion_sessions' }} as integer) as temporary_exclusion_sessions,
     cast({{ figure % 'late_before_close_sessions' }} as integer) as late_before_close_sessions,
     cast({{ figure % 'late_after_close_sessions' }} as integer) as late_after_close_sessions,
     cast({{ figure % 'late_sessions' }} as integer) as late_sessions,

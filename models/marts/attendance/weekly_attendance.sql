@@ -25,7 +25,7 @@ cohort_weeks as (
         school_week_of_year,
         school_days,
         coalesce(year_group, {{ unknown_label() }}) as year_group,
-        min({{ year_group_order('nc_year', 'year_group') }}) as year_group_order,
+        min({{ year_group_order('year_of_schooling', 'year_group') }}) as year_group_order,
         count(*) as pupils_on_roll,
         sum(case when possible_sessions > 0 then 1 else 0 end) as pupils,
         sum(possible_sessions) as possible_sessions,
@@ -33,11 +33,12 @@ cohort_weeks as (
         sum(absence_sessions) as absence_sessions,
         sum(authorised_absence_sessions) as authorised_absence_sessions,
         sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
+        sum(temporary_exclusion_sessions) as temporary_exclusion_sessions,
         sum(late_sessions) as late_sessions,
         sum(ytd_possible_sessions) as possible_sessions_to_date,
         sum(ytd_absence_sessions) as absence_sessions_to_date,
         sum(case when {{ is_persistent_absentee('ytd_absence_sessions', 'ytd_possible_sessions') }} then 1 else 0 end) as persistent_absentees_to_date,
-        sum(case when {{ is_severe_absentee('ytd_absence_sessions', 'ytd_possible_sessions') }} then 1 else 0 end) as severe_absentees_to_date
+        sum({{ severe_absentee_count('ytd_absence_sessions', 'ytd_possible_sessions', 'measurement_scheme') }}) as severe_absentees_to_date
     from weeks
     group by school_code, academic_year, week_start, academic_week, school_week_of_year, school_days,
         coalesce(year_group, {{ unknown_label() }})
@@ -111,6 +112,7 @@ select
     cast({{ figure % 'absence_sessions' }} as integer) as absence_sessions,
     cast({{ figure % 'authorised_absence_sessions' }} as integer) as authorised_absence_sessions,
     cast({{ figure % 'unauthorised_absence_sessions' }} as integer) as unauthorised_absence_sessions,
+    cast({{ figure % 'temporary_exclusion_sessions' }} as integer) as temporary_exclusion_sessions,
     cast({{ figure % 'late_sessions' }} as integer) as late_sessions,
     {{ figure % 'attendance_rate' }} as attendance_rate,
     {{ figure % 'absence_rate' }} as absence_rate,

@@ -8,5 +8,7 @@ select
     has_rest_code_lists,
     has_seed_code_map,
     cast(first_register_date as date) as first_register_date,
-    cast(last_register_date as date) as last_register_date
+    cast(last_register_date as date) as last_register_date,
+    cast(jurisdiction as {{ dbt.type_string() }}) as jurisdiction,
+    cast(measurement_scheme as {{ dbt.type_string() }}) as measurement_scheme
 from {{ ref('schools') }}

@@ -21,12 +21,13 @@ select
     cast(s.half_term as varchar) as half_term,
     cast(
         case
-            when s.dfe_code is null then {{ surrogate_key(["'(unmapped)'", "'(none)'"]) }}
-            else {{ surrogate_key(['s.dfe_code', 's.code_set']) }}
+            when s.statutory_code is null then {{ surrogate_key(["'(unmapped)'", "'(none)'"]) }}
+            else {{ surrogate_key(['s.statutory_code', 's.code_set']) }}
         end as varchar
     ) as attendance_code_key,
-    cast(s.isams_code_id as integer) as isams_code_id,
-    cast(s.isams_code as varchar) as isams_code,
+    -- iSAMS schools only (kept for dashboards built on them): mis_code is the column for every school
+    cast(case when s.code_list in ('present', 'absence') then s.mis_code_id end as integer) as isams_code_id,
+    cast(case when coalesce(s.code_list, '') <> 'national' then s.mis_code end as varchar) as isams_code,
     cast(s.dfe_code as varchar) as dfe_code,
     cast(s.category as varchar) as category,
     s.is_code_mapped,
@@ -41,7 +42,11 @@ select
     cast(s.academic_house as varchar) as academic_house,
     cast(s.boarding_house as varchar) as boarding_house,
     s.is_boarder,
-    cast(s.gender as varchar) as gender
+    cast(s.gender as varchar) as gender,
+    cast(s.mis_code as varchar) as mis_code,
+    cast(s.statutory_code as varchar) as statutory_code,
+    cast(s.measurement_scheme as varchar) as measurement_scheme,
+    cast(s.year_of_schooling as integer) as year_of_schooling
 from {{ ref('attendance_sessions') }} as s
 {%- if is_incremental() %}
 -- the look-back window only: the pre-hook has deleted it from {{ this }}

@@ -1,11 +1,11 @@
--- Per school: every register taken in staging (up to the as-of date) is exactly one canonical attendance
+-- Per school: every register taken in any MIS feed (int_mis__register_marks, up to the as-of date) is exactly one canonical attendance
 -- session per enrolment x date x session, and nothing else is. Fails naming the school and both counts.
 with staged as (
     select
         r.school_code,
         count(distinct {{ surrogate_key(["coalesce(x.enrolment_key, 'no-identity:' || r.mis_pupil_id)",
                                           'r.session_date', 'r.session']) }}) as sessions
-    from {{ ref('stg_isams__registration_statuses') }} as r
+    from {{ ref('int_mis__register_marks') }} as r
     left join {{ ref('pupil_identity_xref') }} as x
         on x.school_code = r.school_code and x.mis_pupil_id = r.mis_pupil_id
     where r.is_register_taken and r.session_date <= {{ as_of_date() }}

@@ -11,5 +11,5 @@ select
         || ' school days (latest register: ' || coalesce(cast(latest_register_date as {{ dbt.type_string() }}), 'never')
         || ')' as problem
 from {{ ref('monitoring_school_freshness') }}
-where dataset = 'registration_statuses'
+where is_register_dataset
   and is_register_stale
