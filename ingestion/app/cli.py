@@ -128,7 +128,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     with pipeline.warehouse_lock(warehouse, command="build", console=console) as lock:
         lock.set_phase("build")
         result = pipeline.build(warehouse, console, select=args.select, exclude=args.exclude,
-                               full_refresh=args.full_refresh)
+                               full_refresh=args.full_refresh, unit_tests=args.unit_tests)
     views.print_dbt_problems(console, result)
     return pipeline.EXIT_OK if result.ok else pipeline.EXIT_BUILD_FAILED
 
@@ -319,6 +319,9 @@ def parser() -> argparse.ArgumentParser:
     _common(p, schools=False)
     p.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt selectors (default: everything)")
     p.add_argument("--exclude", nargs="+", metavar="SELECTOR", help="dbt selectors to leave out")
+    p.add_argument("--unit-tests", action="store_true",
+                   help="also run the dbt unit tests (left out of builds and nightlies: they test the SQL, not the "
+                        "data; `make test` runs them; or select them: --select test_type:unit)")
     _full_refresh(p)
     p.set_defaults(func=cmd_build)
 

@@ -197,17 +197,27 @@ def validate(warehouse: Warehouse, outcome: IngestOutcome, console: Console, sin
 
 
 
+# dbt unit tests check the project's SQL against hand-made fixtures, not the night's data: they belong in CI
+# (`make test` runs them once per backend), not in every production build (dbt's own advice). A build leaves
+# them out unless asked (``unit_tests``) or selected explicitly (``--select test_type:unit``).
+UNIT_TESTS = "test_type:unit"
+
+
 def build(
     warehouse: Warehouse, console: Console, *, run_id: str | None = None,
     command: str = "build", select: list[str] | None = None,
-    exclude: list[str] | None = None, full_refresh: bool = False,
+    exclude: list[str] | None = None, full_refresh: bool = False, unit_tests: bool = False,
 ) -> DbtResult:
     """``dbt build`` (seeds, models, tests) as of the warehouse's as-of date, with a progress line; prints only problems and the
     tally, and records the outcome in ``ops.build_log`` (what ``status`` reads).
 
     ``full_refresh`` rebuilds the incremental attendance models from all history (weekly, and after code
-    mapping edits or back-dated corrections: see the README).
+    mapping edits or back-dated corrections: see the README). Data tests always run; dbt unit tests only with
+    ``unit_tests`` or an explicit ``select`` (see UNIT_TESTS).
     """
+    exclude = list(exclude or [])
+    if not unit_tests and not select:
+        exclude.append(UNIT_TESTS)
     args = (["build"] + (["--select", *select] if select else []) + (["--exclude", *exclude] if exclude else [])
             + (["--full-refresh"] if full_refresh else []))
     with console.status("dbt build ...") as status:

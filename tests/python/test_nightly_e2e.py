@@ -21,6 +21,7 @@ from ingestion.app.demo import write_sandbox_config
 from ingestion.isams.datasets import BATCH_DATASETS
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
+from tests.python.dbt_results import unit_test_outcomes
 from tests.python.duckdb1_reader import read_all
 
 TODAY = date(2026, 11, 20)
@@ -248,3 +249,14 @@ def test_canonical_sessions_reconcile_with_staging_and_the_test_names_a_school_t
     # it warns (one school's problem never blocks the group's marts) and names the school
     assert result.returncode == 0, result.stdout[-3000:]
     assert f"School {school}: staging has" in result.stdout
+
+
+def test_the_nightly_leaves_the_dbt_unit_tests_out_and_they_pass_on_duckdb_once(built):
+    """Unit tests check the SQL on fixtures, not the night's data: no nightly runs them (test_build_args), and
+    `make test` runs every one of them once per backend: here on DuckDB, in test_postgres on PostgreSQL."""
+    warehouse = Warehouse.duckdb(built["warehouse"])
+    run = _run(["build", "--select", "test_type:unit", "--today", TODAY.isoformat()], built["env"])
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    outcomes = unit_test_outcomes(warehouse)
+    assert len(outcomes) >= 40 and set(outcomes.values()) == {"pass"}, outcomes
+    assert "attendance_sessions_scottish_openings" in outcomes and "persistent_absence_scottish_openings" in outcomes

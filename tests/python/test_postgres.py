@@ -24,6 +24,7 @@ from ingestion.sandbox import pgcluster
 from ingestion.app.demo import write_sandbox_config
 from ingestion.isams.datasets import BATCH_DATASETS
 from ingestion.sandbox.server import SandboxServer
+from tests.python.dbt_results import unit_test_outcomes
 from ingestion.sandbox.synthetic import generate_group
 from ingestion.core.warehouse import PASSWORD_ENV, Warehouse, WarehouseConfigError
 
@@ -279,3 +280,12 @@ def test_missing_postgres_binaries_fail_with_a_clear_message(tmp_path, monkeypat
     monkeypatch.setattr(pgcluster.glob, "glob", lambda pattern: [])
     with pytest.raises(pgcluster.PgClusterError, match="PostgreSQL server binaries .* not found"):
         pgcluster.find_bindir()
+
+
+def test_dbt_unit_tests_pass_on_postgres(pg_built):
+    """The dbt unit tests, which no nightly runs (they test the SQL, not the data), pass on PostgreSQL too."""
+    run = _run(["build", "--target", "postgres", "--select", "test_type:unit", "--today", TODAY.isoformat()],
+               pg_built["env"])
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
+    outcomes = unit_test_outcomes(pg_built["warehouse"])
+    assert len(outcomes) >= 40 and set(outcomes.values()) == {"pass"}, outcomes
