@@ -190,8 +190,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     group = _group(args)
     server = SandboxServer(group, host=args.host, port=args.port)
     url = server.start()
-    schools_file, env_file, _ = write_sandbox_config(group, url, Path(args.config_dir).resolve())
+    config_dir = Path(args.config_dir).resolve()
+    schools_file, env_file, _ = write_sandbox_config(group, url, config_dir, seemis=not args.isams_only)
     console.print(f"iSAMS sandbox serving {len(group.schools)} synthetic schools at [bold]{url}[/]")
+    if not args.isams_only:
+        from ingestion.app.demo import seemis_folder, write_seemis_night
+
+        write_seemis_night(config_dir, args.today)
+        console.print(f"SEEMiS school exports for {args.today.isoformat()} in {seemis_folder(config_dir)}")
     console.print(f"Schools file: {schools_file}\nAPI keys:     {env_file} (source it; keys are never printed)")
     console.print(f"Try: source {env_file} && schoolwh nightly --schools {schools_file}\nCtrl-C to stop.")
     try:
@@ -223,7 +229,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace, wh: Warehouse) -> int:
-    from ingestion.app.demo import write_sandbox_config
+    from ingestion.app.demo import write_sandbox_config, write_seemis_night
     from ingestion.sandbox.server import SandboxServer
 
     warehouse = wh.path
@@ -234,7 +240,10 @@ def _demo(args: argparse.Namespace, wh: Warehouse) -> int:
     )
     group = _group(args)
     with SandboxServer(group) as server:
-        schools_file, _, secrets = write_sandbox_config(group, server.url, warehouse.parent / "sandbox")
+        schools_file, _, secrets = write_sandbox_config(group, server.url, warehouse.parent / "sandbox",
+                                                        seemis=not args.isams_only)
+        if not args.isams_only:  # the Scottish school drops its CSV exports for the night
+            write_seemis_night(warehouse.parent / "sandbox", args.today)
         os.environ.update(secrets)  # the demo's own keys, for this process only
         console.print(f"Sandbox listening on {server.url}; schools file {schools_file}")
         settings = cfg.Settings(schools=cfg.load_schools(schools_file))
@@ -275,6 +284,8 @@ def _sandbox_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=2024, help="random seed of the synthetic group (default 2024)")
     p.add_argument("--school-count", type=int, default=3, help="number of schools (default 3)")
     p.add_argument("--pupils", type=int, default=300, help="pupils per school (default 300)")
+    p.add_argument("--isams-only", action="store_true",
+                   help="leave out the SEEMiS (Scottish) school whose CSV exports the sandbox also writes")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -250,7 +250,6 @@ def ingest_school(
     if school.folder is None:
         raise ValueError(f"school {school.code}: a SEEMiS school needs a folder")
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
     pipeline = dlt.pipeline(
         pipeline_name=f"seemis_{school.code.lower()}",
         destination=warehouse.dlt_destination(),
