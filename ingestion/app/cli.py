@@ -99,6 +99,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.school.lower() not in codes:
         raise cfg.ConfigError(f"school {args.school} is not in the schools file (known: {', '.join(sorted(codes))})")
     school = next(s.code for s in settings.schools if s.code.lower() == args.school.lower())
+    if next(s for s in settings.schools if s.code == school).source != "isams":
+        raise cfg.ConfigError(f"school {school} is a SEEMiS school: its registers come from export files, not a "
+                              "date window; ask the school to re-send the attendance export (a re-sent file "
+                              "replaces its rows on the next run)")
     with pipeline.warehouse_lock(wh, command="backfill", schools=[school], console=console) as lock:
         lock.set_phase("ingestion")
         outcome = pipeline.ingest_all(

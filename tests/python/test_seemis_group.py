@@ -12,6 +12,7 @@ from ingestion.app.demo import seemis_folder, write_sandbox_config, write_seemis
 from ingestion.app.pipeline import ingest_all
 from ingestion.core import config as cfg
 from ingestion.core.warehouse import Warehouse
+from ingestion.ops import runlog
 from ingestion.sandbox import seemis
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
@@ -49,6 +50,7 @@ def story(tmp_path_factory):
                 out["nights"].append({"outcome": outcome, "counts": counts, "codes": codes, "settled": settled, "reloads": reloads,
                                       "text": console.export_text(), "isams": isams})
     out["folder"] = seemis_folder(schools_file.parent)
+    out["health"] = {h.school_code: h for h in runlog.health(wh)}
     return out
 
 
@@ -86,3 +88,8 @@ def test_both_sources_land_every_night(story):
 
 def test_sandbox_codes_are_what_landed(story):
     assert set(story["nights"][1]["codes"]) <= set(seemis.CODES)
+
+
+def test_status_sees_the_seemis_school(story):
+    gba = story["health"]["GBA"]
+    assert gba.healthy and gba.latest_register_date == NIGHT2.isoformat()
