@@ -99,6 +99,10 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     if args.school.lower() not in codes:
         raise cfg.ConfigError(f"school {args.school} is not in the schools file (known: {', '.join(sorted(codes))})")
     school = next(s.code for s in settings.schools if s.code.lower() == args.school.lower())
+    if next(s for s in settings.schools if s.code == school).source != "isams":
+        raise cfg.ConfigError(f"school {school} is a SEEMiS school: its registers come from export files, not a "
+                              "date window; ask the school to re-send the attendance export (a re-sent file "
+                              "replaces its rows on the next run)")
     with pipeline.warehouse_lock(wh, command="backfill", schools=[school], console=console) as lock:
         lock.set_phase("ingestion")
         outcome = pipeline.ingest_all(
@@ -190,8 +194,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     group = _group(args)
     server = SandboxServer(group, host=args.host, port=args.port)
     url = server.start()
-    schools_file, env_file, _ = write_sandbox_config(group, url, Path(args.config_dir).resolve())
+    config_dir = Path(args.config_dir).resolve()
+    schools_file, env_file, _ = write_sandbox_config(group, url, config_dir, seemis=not args.isams_only)
     console.print(f"iSAMS sandbox serving {len(group.schools)} synthetic schools at [bold]{url}[/]")
+    if not args.isams_only:
+        from ingestion.app.demo import seemis_folder, write_seemis_night
+
+        write_seemis_night(config_dir, args.today)
+        console.print(f"SEEMiS school exports for {args.today.isoformat()} in {seemis_folder(config_dir)}")
     console.print(f"Schools file: {schools_file}\nAPI keys:     {env_file} (source it; keys are never printed)")
     console.print(f"Try: source {env_file} && schoolwh nightly --schools {schools_file}\nCtrl-C to stop.")
     try:
@@ -223,7 +233,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace, wh: Warehouse) -> int:
-    from ingestion.app.demo import write_sandbox_config
+    from ingestion.app.demo import write_sandbox_config, write_seemis_night
     from ingestion.sandbox.server import SandboxServer
 
     warehouse = wh.path
@@ -234,7 +244,10 @@ def _demo(args: argparse.Namespace, wh: Warehouse) -> int:
     )
     group = _group(args)
     with SandboxServer(group) as server:
-        schools_file, _, secrets = write_sandbox_config(group, server.url, warehouse.parent / "sandbox")
+        schools_file, _, secrets = write_sandbox_config(group, server.url, warehouse.parent / "sandbox",
+                                                        seemis=not args.isams_only)
+        if not args.isams_only:  # the Scottish school drops its CSV exports for the night
+            write_seemis_night(warehouse.parent / "sandbox", args.today)
         os.environ.update(secrets)  # the demo's own keys, for this process only
         console.print(f"Sandbox listening on {server.url}; schools file {schools_file}")
         settings = cfg.Settings(schools=cfg.load_schools(schools_file))
@@ -275,6 +288,8 @@ def _sandbox_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=2024, help="random seed of the synthetic group (default 2024)")
     p.add_argument("--school-count", type=int, default=3, help="number of schools (default 3)")
     p.add_argument("--pupils", type=int, default=300, help="pupils per school (default 300)")
+    p.add_argument("--isams-only", action="store_true",
+                   help="leave out the SEEMiS (Scottish) school whose CSV exports the sandbox also writes")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -24,8 +24,30 @@ def env_names(code: str) -> tuple[str, str, str]:
 SANDBOX_PHASE = "all_through"
 
 
-def write_sandbox_config(group: SchoolGroup, base_url: str, directory: Path) -> tuple[Path, Path, dict[str, str]]:
+# the SEEMiS school of a mixed sandbox group: its exports are dropped in <config dir>/seemis/<code>
+SEEMIS_FOLDER = "seemis"
+
+
+def seemis_folder(directory: Path) -> Path:
+    from ingestion.sandbox import seemis
+
+    return directory / SEEMIS_FOLDER / seemis.CODE
+
+
+def write_seemis_night(directory: Path, as_of: date, seed: int = 42) -> list[Path]:
+    """Drop the SEEMiS sandbox school's exports for night ``as_of`` in its folder (beside the schools file)."""
+    from ingestion.sandbox import seemis
+
+    return seemis.write_exports(seemis_folder(directory), as_of, seed=seed)
+
+
+def write_sandbox_config(
+    group: SchoolGroup, base_url: str, directory: Path, *, seemis: bool = False,
+) -> tuple[Path, Path, dict[str, str]]:
     """Write ``schools.toml`` and ``sandbox.env`` for ``group``; return both paths and the secrets.
+
+    ``seemis``: add the Scottish SEEMiS school (``ingestion/sandbox/seemis.py``), read from its export folder;
+    its files are written per night by ``write_seemis_night``.
 
     The secrets are the schools' keys plus the warehouse's pupil-key secret (``SCHOOLWH_PUPIL_KEY_SECRET``).
     """
@@ -48,6 +70,12 @@ def write_sandbox_config(group: SchoolGroup, base_url: str, directory: Path) -> 
             secrets[id_env] = school.rest_client_id
             secrets[secret_env] = school.rest_client_secret
         lines.append("")
+    if seemis:
+        from ingestion.sandbox import seemis as scot
+
+        lines += ["[[school]]", f'code = "{scot.CODE}"', f'name = "{scot.NAME}"', 'source = "seemis"',
+                  f'folder = "{SEEMIS_FOLDER}/{scot.CODE}"', f'phase = "{scot.PHASE}"', 'jurisdiction = "scotland"', ""]
+        seemis_folder(directory).mkdir(parents=True, exist_ok=True)
     # a sandbox warehouse gets its own pupil-key secret, kept beside it so pupil keys are stable between demos
     secrets[pupil_key.ENV] = pupil_key.demo_secret(directory)
     schools_file = directory / "schools.toml"

@@ -412,8 +412,13 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
 
 
 @contextmanager
-def sandbox(seed: int, schools: int, pupils: int, year: int, last: date, root: Path) -> Iterator[tuple[Any, Any, Path, dict]]:
-    """A scenario group served on 127.0.0.1 for the whole simulation: (group, scenario, schools file, secrets)."""
+def sandbox(
+    seed: int, schools: int, pupils: int, year: int, last: date, root: Path, *, seemis: bool = True,
+) -> Iterator[tuple[Any, Any, Path, dict]]:
+    """A scenario group served on 127.0.0.1 for the whole simulation: (group, scenario, schools file, secrets).
+
+    ``seemis``: the group also has the SEEMiS school GBA; the caller drops its exports for each night with
+    ``ingestion.app.demo.write_seemis_night(schools_file.parent, night)``."""
     from ingestion.app.demo import write_sandbox_config
     from ingestion.sandbox import scenario as sc
     from ingestion.sandbox.server import SandboxServer
@@ -424,7 +429,7 @@ def sandbox(seed: int, schools: int, pupils: int, year: int, last: date, root: P
                            today=max(last, date(year, 9, 1)))
     plan = sc.attach(group, sc.build_scenario(group, year)).schools[0].scenario
     with SandboxServer(group, faults=plan.fault_plan(group)) as server:
-        schools_file, _, secrets = write_sandbox_config(group, server.url, root / "sandbox")
+        schools_file, _, secrets = write_sandbox_config(group, server.url, root / "sandbox", seemis=seemis)
         yield group, plan, schools_file, secrets
 
 
@@ -432,6 +437,7 @@ def run_simulation(
     nights: list[date], backend: Backend, *, seed: int = 2024, schools: int = 2, pupils: int = 25,
     year: int | None = None, check_every: int = 1, echo: Callable[[str], None] = print,
     nightly_args: tuple[str, ...] = (), lookback_days: int = 14, stop_at_first_failure: bool = False,
+    seemis: bool = True,
 ) -> Simulation:
     """Run ``schoolwh nightly`` for each night against ``backend``'s persistent warehouse; check the marts.
 
@@ -450,13 +456,18 @@ def run_simulation(
     logs.mkdir(parents=True, exist_ok=True)
     exe = Path(sys.executable).parent / "schoolwh"
     cmd0 = [str(exe)] if exe.exists() else [sys.executable, "-m", "ingestion.app.cli"]
-    with sandbox(seed, schools, pupils, year, nights[-1], backend.root) as (group, plan, schools_file, secrets), \
+    from ingestion.app.demo import write_seemis_night
+
+    with sandbox(seed, schools, pupils, year, nights[-1], backend.root, seemis=seemis) as (
+            group, plan, schools_file, secrets), \
             _environ(secrets):  # the reference build (run_dbt) stores the same pupil-key secret as the nightly
         env = {**os.environ, **backend.env()}
         down = {night for _, night in plan.outages}
         previous = nights[0] - timedelta(days=1)  # the first night backfills; its events are its own date's
         for k, night in enumerate(nights):
             sc.set_today(group, night)
+            if seemis:  # the SEEMiS school's exports for the night, as its schedule would drop them
+                write_seemis_night(schools_file.parent, night)
             events = [f"{d} {e}" for d, e in sc.events_between(group, plan, previous + timedelta(days=1), night)]
             for e in events:
                 echo(f"            · {e}")
@@ -528,6 +539,7 @@ def add_arguments(p: Any) -> None:
     p.add_argument("--school-count", type=int, default=2, help="schools (default 2, at least 2 for the mover)")
     p.add_argument("--pupils", type=int, default=25, help="pupils per school (default 25)")
     p.add_argument("--stop-at-first-failure", action="store_true", help="stop after the first unexpected night")
+    p.add_argument("--isams-only", action="store_true", help="leave out the SEEMiS school GBA (its exports per night)")
     p.add_argument("--workdir", default="warehouse/simulation",
                    help="where the warehouses, sandbox config and per-night logs go (emptied first)")
 
@@ -575,6 +587,6 @@ def command(args: Any, echo: Callable[[str], None] = print) -> int:
 def _run(args: Any, nights: list[date], backend: Backend, echo: Callable[[str], None]) -> int:
     sim = run_simulation(nights, backend, seed=args.seed, schools=args.school_count, pupils=args.pupils,
                          year=args.year, check_every=args.check_every, echo=echo,
-                         stop_at_first_failure=args.stop_at_first_failure)
+                         stop_at_first_failure=args.stop_at_first_failure, seemis=not args.isams_only)
     echo(sim.summary())
     return 0 if sim.ok else 1

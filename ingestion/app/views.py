@@ -37,7 +37,7 @@ def drift_table(report: DriftReport) -> Table:
 def ingest_table(outcome: IngestOutcome) -> Table:
     """Rows landed per school and dataset in this run."""
     tables = sorted({t for r in outcome.runs for t in r.rows} | {t for r in outcome.runs for t in r.errors if t != "*"})
-    grid = Table(title="Rows landed this run (raw_isams)", show_lines=False)
+    grid = Table(title="Rows landed this run (raw_isams, raw_seemis)", show_lines=False)
     grid.add_column("dataset")
     for r in outcome.runs:
         grid.add_column(r.school, justify="right")

@@ -204,6 +204,9 @@ def health(warehouse: Warehouse) -> list[SchoolHealth]:
         if con.table_exists("raw_isams", "registration_statuses"):
             latest = _per_school(con, "select school_code, max(substr(registration_date_time, 1, 10)) "
                                       "from raw_isams.registration_statuses group by 1")
+        if con.table_exists("raw_seemis", "attendance"):  # SEEMiS schools: the latest opening with a mark
+            latest.update(_per_school(con, "select school_code, max(attendance_date) from raw_seemis.attendance "
+                                           "group by 1"))
         quarantined: dict[str, tuple] = {}
         if con.table_exists("ops", "quarantined_records"):
             quarantined = _per_school(con, "select school_code, count(*) from ops.quarantined_records group by 1")

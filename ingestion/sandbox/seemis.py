@@ -41,7 +41,6 @@ HEADERS = {
 }
 WINDOW_DAYS = 7  # each night's attendance file covers the last 7 calendar days
 CORRECTED_AFTER = 3  # days an explained absence shows as 32 before the school records the reason
-JOINER = "S3 joiner"
 LEAVER_REASON = "Moved out of area"
 
 
@@ -127,9 +126,9 @@ def _pupil(seed: int, entry_year: int, i: int, start: date | None = None, leavin
 
 
 def roll(seed: int, as_of: date) -> list[Pupil]:
-    """Every pupil of the session's enrolments on ``as_of``: S1-S6 (those who joined by then), the joiner
-    (from the Monday after the October break + 2 weeks, if that has come) and the leaver (left on the last day
-    before the October break)."""
+    """Every pupil of the session's enrolments on ``as_of``: S1-S6, the S3 joiner (from two weeks after the
+    October break, once that has come) and the leaver (the first S4 pupil, left on the last day before the
+    October break, once that has passed)."""
     year = session_year(as_of)
     out = [_pupil(seed, year - stage + 1, i) for stage in range(1, 7) for i in range(1, PER_STAGE + 1)]
     t1, t2, *_ = session_terms(year)
@@ -147,20 +146,6 @@ def _absence_rate(seed: int, pupil: Pupil) -> float:
     if u[0] < 0.30:  # the persistently absent: 11-32% of openings
         return 0.11 + u[1] * 0.21
     return 0.01 + u[1] * 0.08
-
-
-def _on_extended_leave(seed: int, pupil: Pupil, day: date) -> bool:
-    if _u(seed, "leave", pupil.pupil_id)[0] >= 0.012:  # about 4 pupils
-        return False
-    start = session_terms(session_year(day))[1].start + timedelta(days=21)
-    return start <= day < start + timedelta(days=14)
-
-
-def _on_work_experience(seed: int, pupil: Pupil, day: date) -> bool:
-    if pupil.stage(day) not in (4, 5) or _u(seed, "wex", pupil.pupil_id)[0] >= 0.3:
-        return False
-    start = _monday_on_or_after(date(session_year(day) + 1, 3, 2))
-    return start <= day < start + timedelta(days=5)
 
 
 @dataclass(frozen=True)

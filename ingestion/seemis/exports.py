@@ -38,7 +38,6 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-ENCODINGS = ("utf-8-sig", "cp1252")  # tried in order
 DELIMITER = ","
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
 OPENINGS = {"am": "AM", "pm": "PM", "morning": "AM", "afternoon": "PM", "1": "AM", "2": "PM"}

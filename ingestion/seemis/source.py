@@ -163,12 +163,10 @@ def _attendance_resource(school: SchoolConfig, run: _Run) -> Any:
 
 
 def _table(rows: list[dict]) -> pa.Table:
+    """The marks as one Arrow table of text columns (files with different extra columns: the union)."""
     names: dict[str, None] = {}
-    for row in rows[:1] + rows[-1:]:
+    for row in rows:
         names.update(dict.fromkeys(row))
-    if len({len(r) for r in rows}) > 1:  # files with different extra columns in one run
-        for row in rows:
-            names.update(dict.fromkeys(row))
     return pa.table({n: pa.array([r.get(n) for r in rows], type=pa.string()) for n in names})
 
 
@@ -250,7 +248,6 @@ def ingest_school(
     if school.folder is None:
         raise ValueError(f"school {school.code}: a SEEMiS school needs a folder")
     dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    dlt.config["normalize.parquet_normalizer.add_dlt_id"] = True
     pipeline = dlt.pipeline(
         pipeline_name=f"seemis_{school.code.lower()}",
         destination=warehouse.dlt_destination(),

@@ -63,3 +63,25 @@ def test_a_wrong_jurisdiction_or_source_names_the_school_and_the_choices(tmp_pat
         message = str(caught.value)
         assert 'code = "ABC"' in message and setting in message
         assert all(f'"{c}"' in message for c in choices)
+
+
+def test_demo_sandbox_and_simulate_can_leave_the_seemis_school_out():
+    from ingestion.app.cli import parser
+
+    assert parser().parse_args(["demo", "--isams-only"]).isams_only is True
+    assert parser().parse_args(["demo"]).isams_only is False
+    assert parser().parse_args(["sandbox", "--isams-only"]).isams_only is True
+    assert parser().parse_args(["simulate", "--isams-only"]).isams_only is True
+
+
+def test_the_sandbox_schools_file_adds_the_seemis_school_only_when_asked(tmp_path):
+    from ingestion.app.demo import write_sandbox_config
+    from ingestion.sandbox.synthetic import generate_group
+    from datetime import date
+
+    group = generate_group(seed=1, n_schools=1, pupils_per_school=5, today=date(2025, 12, 3))
+    plain, _, _ = write_sandbox_config(group, "http://127.0.0.1:1", tmp_path / "a")
+    mixed, _, _ = write_sandbox_config(group, "http://127.0.0.1:1", tmp_path / "b", seemis=True)
+    assert 'source = "seemis"' not in plain.read_text()
+    assert 'code = "GBA"\nname = "Glenbrae Academy"\nsource = "seemis"\nfolder = "seemis/GBA"' in mixed.read_text()
+    assert (tmp_path / "b/seemis/GBA").is_dir()

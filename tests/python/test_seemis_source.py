@@ -176,3 +176,25 @@ def test_a_renamed_header_is_refused_then_loads_after_the_fix(env):
     drop(folder, "attendance_20251202.csv", ATT + "1,02/12/2025,AM,10\n", NIGHT2, hour=23)
     outcome, _ = pipeline_run(env, NIGHT2)
     assert outcome.ok and "1:2025-12-02:AM" in [r[0] for r in marks(env)]
+
+
+def test_seemis_quarantine_rows_leave_the_isams_view_alone(env):
+    """ops.quarantined_records (what iSAMS staging anti-joins) lists only records whose current raw_isams row
+    failed; a SEEMiS line in ops.quarantine (dataset 'pupils' too) matches nothing there."""
+    from ingestion.ops import quarantine
+    from ingestion.validation.rules import BY_DATASET
+
+    school, folder, db, _ = env
+    drop(folder, "pupils_20251201.csv", PUPILS + "1,,Ann,Bell,,31/31/2012,F,S2,2A,\n2,,Cal,Dunn,,,M,S2,2A,\n", NIGHT1)
+    outcome, _ = pipeline_run(env, NIGHT1)
+    assert query(env, "select dataset, record_id, rule from ops.quarantine") == [
+        ("pupils", "pupils_20251201.csv:2", "parse:date")]
+    with Warehouse.duckdb(db).connect() as con:
+        con.execute("create schema if not exists raw_isams")
+        con.execute("create table raw_isams.pupils (school_code varchar, id varchar, _dlt_load_id varchar, "
+                    "_dlt_id varchar, _dlt_valid_to timestamp)")
+        con.execute("insert into raw_isams.pupils values ('NHS', '7', 'L1', 'x', null)")
+        quarantine.record(con, [("r", "NHS", "pupils", "7", "accepted:gender", "gender is 'X'", "L1", datetime.now())])
+        rules = {"pupils": BY_DATASET["pupils"]}
+        quarantine.create_view(con, rules, {"pupils": con.columns("raw_isams", "pupils")})
+        assert con.execute("select * from ops.quarantined_records").fetchall() == [("NHS", "pupils", "7")]
