@@ -137,6 +137,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     return pipeline.EXIT_OK if result.ok else pipeline.EXIT_BUILD_FAILED
 
 
+def cmd_unit_tests(args: argparse.Namespace) -> int:
+    pupil_key.from_env()
+    warehouse = _warehouse(args)
+    with pipeline.warehouse_lock(warehouse, command="unit-tests", console=console) as lock:
+        lock.set_phase("build")
+        result = pipeline.unit_tests(warehouse, console)
+    views.print_dbt_problems(console, result)
+    passed = result.statuses.get("pass", 0)
+    console.print(f"dbt unit tests: {passed} passed" + ("" if result.ok else ", [red]some failed[/]"))
+    return pipeline.EXIT_OK if result.ok else pipeline.EXIT_BUILD_FAILED
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
     with pipeline.warehouse_lock(warehouse, command="docs", console=console) as lock:
@@ -335,10 +347,15 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt selectors (default: everything)")
     p.add_argument("--exclude", nargs="+", metavar="SELECTOR", help="dbt selectors to leave out")
     p.add_argument("--unit-tests", action="store_true",
-                   help="also run the dbt unit tests (left out of builds and nightlies: they test the SQL, not the "
-                        "data; `make test` runs them; or select them: --select test_type:unit)")
+                   help="also run the dbt unit tests with their models (left out of builds and nightlies: they test "
+                        "the SQL, not the data; `make test` runs them; alone: schoolwh unit-tests)")
     _full_refresh(p)
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("unit-tests", help="run the dbt unit tests (the SQL's own tests on hand-made fixtures; CI "
+                                          "runs them, nightlies do not) on a built warehouse")
+    _common(p, schools=False)
+    p.set_defaults(func=cmd_unit_tests)
 
     p = sub.add_parser("docs", help="generate the dbt docs as one static HTML file")
     _common(p, schools=False)

@@ -236,6 +236,14 @@ def build(
     return result
 
 
+def unit_tests(warehouse: Warehouse, console: Console) -> DbtResult:
+    """The dbt unit tests alone (``dbt test --select test_type:unit``: ``dbt build`` runs no unit test without
+    its model), on the warehouse's relations; CI runs them, nightlies do not (see UNIT_TESTS)."""
+    with console.status("dbt unit tests ..."):
+        result = run_dbt(["test", "--select", UNIT_TESTS], warehouse)
+    return result
+
+
 def docs(warehouse: Warehouse, console: Console) -> Path | None:
     """Generate the dbt docs (as of the warehouse's as-of date) as one static HTML file; returns its path."""
     result = run_dbt(["docs", "generate", "--static"], warehouse)

@@ -41,6 +41,5 @@ def test_a_full_build_leaves_the_unit_tests_out(tmp_path, dbt_args):
 
 def test_unit_tests_run_when_asked_or_selected(tmp_path, dbt_args):
     _build(tmp_path, unit_tests=True)
-    _build(tmp_path, select=["test_type:unit"])
-    _build(tmp_path, select=["persistent_absence"])  # an explicit selection is run as selected
-    assert dbt_args == [["build"], ["build", "--select", "test_type:unit"], ["build", "--select", "persistent_absence"]]
+    _build(tmp_path, select=["persistent_absence"])  # an explicit selection is run as selected, its unit tests too
+    assert dbt_args == [["build"], ["build", "--select", "persistent_absence"]]

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from ingestion.core.warehouse import Warehouse
-from ingestion.app.demo import write_sandbox_config
+from ingestion.app.demo import write_sandbox_config, write_seemis_night
 from ingestion.isams.datasets import BATCH_DATASETS
 from ingestion.sandbox.server import SandboxServer
 from ingestion.sandbox.synthetic import generate_group
@@ -36,7 +36,7 @@ def _counts(warehouse: Path) -> dict[str, int]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('raw_isams', 'staging') and table_name not like '\\_dlt%' escape '\\'"
+            "where table_schema in ('raw_isams', 'raw_seemis', 'staging') and table_name not like '\\_dlt%' escape '\\'"
         ).fetchall()
         return {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchall()[0][0] for s, t in tables}
 
@@ -53,11 +53,14 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     group = generate_group(seed=7, n_schools=3, pupils_per_school=25, today=TODAY)
     with SandboxServer(group) as server:
-        schools_file, _, secrets = write_sandbox_config(group, server.url, root / "config")
+        # the mixed group of the demo: three iSAMS schools and the SEEMiS school GBA (its exports per night)
+        schools_file, _, secrets = write_sandbox_config(group, server.url, root / "config", seemis=True)
         env = {**os.environ, **secrets, "SCHOOLWH_WAREHOUSE": str(root / "wh" / "schoolwh.duckdb")}
         args = ["nightly", "--schools", str(schools_file), "--today", TODAY.isoformat()]
+        write_seemis_night(schools_file.parent, TODAY)
         first = _run(args, env)
         counts_first = _counts(root / "wh" / "schoolwh.duckdb")
+        write_seemis_night(schools_file.parent, TODAY)  # the same night again: nothing new
         second = _run(args, env)
         counts_second = _counts(root / "wh" / "schoolwh.duckdb")
         marts = _marts(root / "wh" / "schoolwh.duckdb")
@@ -81,6 +84,34 @@ def test_nightly_succeeds_and_lands_every_dataset_for_every_school(built):
             assert {code for code, n in rows if n > 0} == {s.code for s in built["group"].schools}, dataset.name
 
 
+def test_the_scottish_school_is_built_by_scotlands_rules_beside_the_english_ones(built):
+    with duckdb.connect(str(built["warehouse"]), read_only=True) as con:
+        schools = dict(con.execute("select school_code, measurement_scheme from marts.dim_school").fetchall())
+        gba = con.execute(
+            "select count(*), count(is_severe_absentee), sum(case when is_persistent_absentee then 1 else 0 end), "
+            "min(year_group_order), sum(case when year_group = '(unknown)' then 1 else 0 end) "
+            "from marts.persistent_absence where school_code = 'GBA'"
+        ).fetchall()[0]
+        english_severe = con.execute(
+            "select count(is_severe_absentee) from marts.persistent_absence where school_code <> 'GBA'").fetchall()[0][0]
+        codes = dict(con.execute("select mis_code, count(*) from marts.fct_attendance_session where school_code = 'GBA' "
+                                 "group by 1").fetchall())
+        two = con.execute("select count(*) from marts.fct_attendance_session where school_code = 'GBA' "
+                          "and mis_code = '02' and (is_possible_session or is_absence or is_attendance)").fetchall()[0][0]
+        scopes = {r[0] for r in con.execute("select distinct group_scope from marts.cross_campus_attendance").fetchall()}
+        stages = {r[0] for r in con.execute("select distinct year_group from marts.persistent_absence "
+                                            "where school_code = 'GBA' and year_group <> '(unknown)'").fetchall()}
+    assert schools.pop("GBA") == "scottish_openings" and set(schools.values()) == {"dfe_sessions"}
+    pupils, severe_flags, persistent, low, unknown = gba
+    assert pupils > 300 and severe_flags == 0 and 0 < persistent < pupils  # severe is null, never false
+    assert english_severe > 0
+    assert low == 8 and stages == {"S1", "S2", "S3", "S4", "S5", "S6"}
+    # only a pupil who left before the first load has no stage: the pupils export lists the roll only
+    assert unknown <= 2
+    assert codes.get("02", 0) > 0 and two == 0  # 02: in neither numerator nor denominator
+    assert scopes == {"school", "all_schools", "jurisdiction"}
+
+
 def test_second_nightly_changes_no_row_counts(built):
     first, second = built["counts"]
     assert first and first == second
@@ -90,6 +121,7 @@ def test_staging_is_built(built):
     counts = built["counts"][1]
     assert counts.get("staging.stg_isams__pupils", 0) > 0
     assert counts.get("staging.stg_isams__registration_statuses", 0) > 0
+    assert counts.get("staging.stg_seemis__attendance", 0) > 0 and counts.get("staging.stg_seemis__pupils", 0) > 0
 
 
 def test_docs_are_generated_as_one_file(built):
@@ -255,7 +287,7 @@ def test_the_nightly_leaves_the_dbt_unit_tests_out_and_they_pass_on_duckdb_once(
     """Unit tests check the SQL on fixtures, not the night's data: no nightly runs them (test_build_args), and
     `make test` runs every one of them once per backend: here on DuckDB, in test_postgres on PostgreSQL."""
     warehouse = Warehouse.duckdb(built["warehouse"])
-    run = _run(["build", "--select", "test_type:unit", "--today", TODAY.isoformat()], built["env"])
+    run = _run(["unit-tests", "--today", TODAY.isoformat()], built["env"])
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
     outcomes = unit_test_outcomes(warehouse)
     assert len(outcomes) >= 40 and set(outcomes.values()) == {"pass"}, outcomes
