@@ -36,7 +36,7 @@ from typing import Any
 from ingestion.sandbox.calendar_uk import academic_year
 
 # schemas the nightly's ingestion owns (kept in the reference copy); everything else dbt builds
-RAW_SCHEMAS = ("raw_isams", "ops")
+RAW_SCHEMAS = ("raw_isams", "raw_seemis", "ops")
 SYSTEM_SCHEMAS = ("information_schema", "pg_catalog", "pg_toast", "main", "public")
 COMPARED_EXTRA = (("canonical", "attendance_sessions"),)  # incremental, like fct_attendance_session
 NO_TESTS = ("--exclude", "resource_type:test", "resource_type:unit_test")
