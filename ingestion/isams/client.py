@@ -12,6 +12,7 @@ travels in the URL and httpx quotes URLs in its exceptions.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import logging
 import random
@@ -160,6 +161,13 @@ def fast_loads(content: bytes) -> Any:
         return json.loads(content)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's own default TLS context (same CA bundle and environment), built once for every school's
+    client: building one loads the CA bundle, ~0.3 s of CPU per school otherwise."""
+    return httpx.create_ssl_context()
+
+
 class IsamsClient:
     """One school's connection to iSAMS. ``retries`` counts every retry made, for the run log."""
 
@@ -189,6 +197,7 @@ class IsamsClient:
             base_url=school.base_url,
             timeout=httpx.Timeout(timeout, connect=min(CONNECT_TIMEOUT_S, timeout)),
             transport=transport,
+            verify=_tls_context(),
         )
 
     def __enter__(self) -> IsamsClient:

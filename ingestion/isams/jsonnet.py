@@ -6,8 +6,9 @@ iSAMS builds its JSON by converting its XML with Json.NET (reference section 1.3
 - a repeated child seen once is a single object, seen twice or more it is a list.
 
 The sandbox renders *element dicts* (the same shape, except that repeated children are always lists) to
-XML with :func:`to_xml`, then to JSON with :func:`xml_to_jsonnet`, so its JSON has exactly these quirks.
-Tests use :func:`xml_to_jsonnet` to turn the real sample XML responses into the JSON iSAMS would send.
+XML with :func:`to_xml`, then to JSON with :func:`xml_to_jsonnet`, so its JSON has exactly these quirks; for a
+JSON request it skips the XML text with :func:`to_jsonnet`, which gives the same result without it (proved
+against the round trip on the whole sandbox in the tests) and hands anything it cannot prove back. Tests use :func:`xml_to_jsonnet` to turn the real sample XML responses into the JSON iSAMS would send.
 """
 
 from __future__ import annotations
@@ -63,3 +64,50 @@ def to_xml(tag: str, value: Json, indent: str = "") -> str:
         return f"{indent}<{tag}{attrs}>{escape(str(text))}</{tag}>\n"
     inner = "".join(to_xml(k, v, indent + "  ") for k, v in children)
     return f"{indent}<{tag}{attrs}>\n{inner}{indent}</{tag}>\n"
+
+
+class _Unsure(Exception):
+    """A value whose XML round trip :func:`to_jsonnet` does not reproduce: let the round trip decide."""
+
+
+def _xml_safe(text: str) -> str:
+    # XML turns \r into \n and refuses other control characters: only the round trip knows what comes back
+    if any(c < " " and c not in "\n\t" for c in text):
+        raise _Unsure
+    return text
+
+
+def _direct(value: Json) -> Json:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        text = _xml_safe(str(value))
+        return text if text != "" else None
+    out: dict[str, Json] = {k: _xml_safe(str(v)) for k, v in value.items() if k.startswith("@") and v is not None}
+    children = [(k, v) for k, v in value.items() if not k.startswith("@") and k != "#text"]
+    if not children:
+        text = value.get("#text")
+        text = None if text is None else _xml_safe(str(text))
+        if not out:
+            return text if text not in (None, "") else None
+        if text not in (None, ""):
+            out["#text"] = text
+        return out
+    for key, child in children:  # a dict's keys are distinct, so each is one group of same-named children
+        if isinstance(child, list):
+            if not child:
+                raise _Unsure  # no element at all: the parent's whitespace becomes its text
+            out[key] = _direct(child[0]) if len(child) == 1 else [_direct(c) for c in child]
+        else:
+            out[key] = _direct(child)
+    return out
+
+
+def to_jsonnet(tag: str, value: Json) -> dict[str, Json]:
+    """``xml_to_jsonnet(to_xml(tag, value))`` for one element dict, built without the XML text (~6x faster)."""
+    if not isinstance(value, list):
+        try:
+            return {tag: _direct(value)}
+        except _Unsure:
+            pass
+    return xml_to_jsonnet(to_xml(tag, value))

@@ -344,7 +344,7 @@ def ingest_school(
             backfill=backfill, fetched=result.fetched, shapes=result.shapes, reread=result.reread_windows,
         )
         try:
-            info = pipeline.run(source)
+            info = pipeline.run(source, loader_file_format=warehouse.loader_file_format)
             info.raise_on_failed_jobs()
             result.removed = remove_vanished_marks(
                 warehouse, school.code, result.reread_windows, set(info.loads_ids)

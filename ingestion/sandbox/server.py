@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
 from ingestion.isams.datasets import BATCH_DATASETS, BY_METHOD, REST_DATASETS, REST_TERMS, BatchDataset, RestDataset
-from ingestion.isams.jsonnet import to_xml, xml_to_jsonnet
+from ingestion.isams.jsonnet import to_jsonnet, to_xml
 from ingestion.core.redact import redact
 from ingestion.sandbox.contract import SandboxSchool, SchoolGroup
 from ingestion.sandbox.faults import FaultPlan
@@ -171,14 +171,19 @@ def resolve_datasets(filters: BatchFilters, allocated: set[str]) -> list[BatchDa
     return [d for d in BATCH_DATASETS if d.method.lower() in wanted]
 
 
-def render_batch(school: SandboxSchool, datasets: list[BatchDataset], window: tuple[date, date]) -> str:
-    """One ``<iSAMS>`` document holding every dataset under its manager/collection (empty -> ``<X/>``)."""
+def batch_document(school: SandboxSchool, datasets: list[BatchDataset], window: tuple[date, date]) -> Any:
+    """The ``iSAMS`` element dict holding every dataset under its manager/collection (empty -> None)."""
     root: dict[str, dict[str, Any]] = {}
     for ds in datasets:
         manager, collection, item = ds.path
         records = list(school.registration_statuses(*window)) if ds.windowed else school.batch_records(ds.name)
         root.setdefault(manager, {})[collection] = {item: records} if records else None
-    return to_xml("iSAMS", root or None)
+    return root or None
+
+
+def render_batch(school: SandboxSchool, datasets: list[BatchDataset], window: tuple[date, date]) -> str:
+    """One ``<iSAMS>`` document holding every dataset under its manager/collection (empty -> ``<X/>``)."""
+    return to_xml("iSAMS", batch_document(school, datasets, window))
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -352,14 +357,15 @@ class _Handler(BaseHTTPRequestHandler):
             entry["datasets"] = [d.name for d in datasets]
             if self._fault(entry, school, entry["datasets"], batch=True):
                 return
-            xml = render_batch(school, datasets, registration_window(filters, self.sandbox.group.today))
+            doc = batch_document(school, datasets, registration_window(filters, self.sandbox.group.today))
         except BatchError as err:
             self._send(entry, err.status, err.body(), XML_CONTENT_TYPE)
             return
-        if entry["format"] == "json":
-            payload = json.dumps(xml_to_jsonnet(xml), ensure_ascii=False).encode("utf-8")
+        if entry["format"] == "json":  # what Json.NET makes of the XML below, without rendering it
+            payload = json.dumps(to_jsonnet("iSAMS", doc), ensure_ascii=False).encode("utf-8")
             self._send(entry, 200, payload, JSON_CONTENT_TYPE, truncate=entry.get("fault") == "truncate")
         else:
+            xml = to_xml("iSAMS", doc)
             self._send(entry, 200, xml.encode("utf-8"), XML_CONTENT_TYPE, truncate=entry.get("fault") == "truncate")
 
     def _batch_school(self, query: dict[str, list[str]]) -> SandboxSchool:

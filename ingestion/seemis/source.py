@@ -260,7 +260,7 @@ def ingest_school(
         run.fail("*", f"school {school.code}: export folder {school.folder} not found; nothing loaded")
     source = seemis_source(school, run, today=today, datasets=datasets)
     try:
-        info = pipeline.run(source)
+        info = pipeline.run(source, loader_file_format=warehouse.loader_file_format)
         info.raise_on_failed_jobs()
     except Exception as exc:
         raise IngestError(redact(
