@@ -133,17 +133,23 @@ def column_value_tokens(table: Any, column: str, id_column: str = "id") -> set[s
         "date": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$",
         "flag": r"^(?i)(true|false|yes|no)$",
     }
-    blank = pc.fill_null(pc.equal(text, ""), True)
-    left = pc.invert(blank)
     ids = table.column(id_column) if id_column in table.column_names else None
+    # a class depends on the text alone: classify the distinct texts (a register column has a handful:
+    # flags, codes, dates), then find the rows of a class only to name its first example ids
+    distinct = pc.unique(text)
+    per_row = len(distinct) * 2 > len(text)  # mostly distinct (ids): classify the rows themselves
+    if per_row:
+        distinct = text
+    left = pc.invert(pc.fill_null(pc.equal(distinct, ""), True))
     tokens: set[str] = set()
     for cls, pattern in (*patterns.items(), ("text", None)):
-        hit = left if pattern is None else pc.and_(left, pc.fill_null(pc.match_substring_regex(text, pattern), False))
+        hit = left if pattern is None else pc.and_(left, pc.fill_null(pc.match_substring_regex(distinct, pattern), False))
         if not pc.any(hit).as_py():
             continue
         tokens.add(VALUE + cls)
         if ids is not None:
-            for record_id in pc.filter(ids, hit).slice(0, MAX_EXAMPLES).to_pylist():
+            rows = hit if per_row else pc.fill_null(pc.is_in(text, value_set=pc.filter(distinct, hit)), False)
+            for record_id in pc.filter(ids, rows).slice(0, MAX_EXAMPLES).to_pylist():
                 if record_id is not None:
                     tokens.add(f"{EXAMPLE}{cls}:{record_id}")
         left = pc.and_(left, pc.invert(hit))
