@@ -13,6 +13,7 @@ against the round trip on the whole sandbox in the tests) and hands anything it 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -70,9 +71,12 @@ class _Unsure(Exception):
     """A value whose XML round trip :func:`to_jsonnet` does not reproduce: let the round trip decide."""
 
 
+# XML turns \r into \n and refuses the other control characters: only the round trip knows what comes back
+_NOT_XML_SAFE = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _xml_safe(text: str) -> str:
-    # XML turns \r into \n and refuses other control characters: only the round trip knows what comes back
-    if any(c < " " and c not in "\n\t" for c in text):
+    if _NOT_XML_SAFE.search(text):
         raise _Unsure
     return text
 

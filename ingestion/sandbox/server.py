@@ -27,6 +27,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
+import orjson
+
 from ingestion.isams.datasets import BATCH_DATASETS, BY_METHOD, REST_DATASETS, REST_TERMS, BatchDataset, RestDataset
 from ingestion.isams.jsonnet import to_jsonnet, to_xml
 from ingestion.core.redact import redact
@@ -362,7 +364,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(entry, err.status, err.body(), XML_CONTENT_TYPE)
             return
         if entry["format"] == "json":  # what Json.NET makes of the XML below, without rendering it
-            payload = json.dumps(to_jsonnet("iSAMS", doc), ensure_ascii=False).encode("utf-8")
+            payload = orjson.dumps(to_jsonnet("iSAMS", doc))  # UTF-8, compact, as Json.NET writes it
             self._send(entry, 200, payload, JSON_CONTENT_TYPE, truncate=entry.get("fault") == "truncate")
         else:
             xml = to_xml("iSAMS", doc)

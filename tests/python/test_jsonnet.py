@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from ingestion.isams.jsonnet import to_jsonnet, to_xml, xml_to_jsonnet
 
 
@@ -74,8 +76,11 @@ def test_direct_json_hands_what_it_cannot_prove_to_the_round_trip():
         {"@Id": "3", "Tutor": {"@Legacy": "True", "#text": ""}, "Note": "", "Blank": "  ", "N": 5, "B": True},
         {"@Id": None, "Kids": {"Kid": [{"@Id": "1"}, None, "x"]}, "#text": "ignored beside children"},
         {"#text": "only text"},
+        {"@Id": "4", "Tab": "a\tb\nc"},
         None,
         "plain",
     ]
     for value in cases:
         assert to_jsonnet("Item", value) == _round_trip("Item", value), value
+    with pytest.raises(ET.ParseError):  # not XML at all: the direct path must not invent an answer
+        to_jsonnet("Item", {"@Id": "5", "Name": "bell \x07"})
