@@ -125,6 +125,27 @@
 
 
 {#-
+  attendance_years_to_rebuild(date_column) -> a SQL subquery: the academic years an incremental run of a
+  per-enrolment x academic-year aggregate (int_attendance__enrolment_months, _weeks) rebuilds whole, with
+  incremental_strategy delete+insert on unique_key academic_year: every year with a session inside the
+  look-back window (attendance_lookback_start(), the window attendance_sessions has just rebuilt), plus every
+  year of {{ this }} with a row dated in it (`date_column`), so a year whose window sessions all vanished is
+  rebuilt from what is left. A year is the unit because its numbering (school weeks) and year-to-date sums
+  run across it; years that ended before the window are left as they were, as attendance_sessions leaves
+  their sessions. Call it only inside is_incremental().
+-#}
+{% macro attendance_years_to_rebuild(date_column) -%}
+    (
+        select academic_year from {{ ref('attendance_sessions') }}
+        where session_date >= {{ attendance_lookback_start() }}
+        union
+        select academic_year from {{ this }}
+        where {{ date_column }} >= {{ attendance_lookback_start() }}
+    )
+{%- endmacro %}
+
+
+{#-
   national_framework_threshold(sessions) -> a SQL query (use it as a model's whole body or a CTE): the national
   framework's threshold ("Working together to improve school attendance", 2024; methodology notes section 4):
   10 sessions of unauthorised absence within a rolling period of 10 school weeks.

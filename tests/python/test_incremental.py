@@ -1,12 +1,13 @@
 """Incremental attendance: a look-back build gives exactly what a full refresh gives.
 
 `attendance_sessions` and `fct_attendance_session` are incremental: an incremental run deletes the whole
-look-back window (session_date >= as_of_date - attendance_lookback_days) and rebuilds it. One tiny synthetic
+look-back window (session_date >= as_of_date - attendance_lookback_days) and rebuilds it; the per-enrolment
+aggregates `int_attendance__enrolment_months` and `_weeks` rebuild the academic years that window touches. One tiny synthetic
 group is ingested twice into warehouse A (registers to D1, then to D2), with a register correction and a
 removed mark inside D2's look-back window but before D1 (so A's first build holds the old versions). A is
 built in full as of D1, then incrementally as of D2; warehouse B (a copy of A's raw data, taken before A's
 second build) is built with --full-refresh as of D2. Every mart (schema `marts`) and `attendance_sessions`
-must be identical in A and B, row for row.
+and those canonical models must be identical in A and B, row for row.
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ def test_second_build_of_a_was_incremental(warehouses):
     for relation in ('"canonical"."attendance_sessions"', '"marts"."fct_attendance_session"'):
         assert f"delete from \"wa\".{relation} where session_date >= least((cast('{D2.isoformat()}' as date) - 14)" \
             in warehouses["log_a"], relation
+    # the per-enrolment aggregates rebuild whole academic years (delete+insert on academic_year)
+    for relation in ('"canonical"."int_attendance__enrolment_months"', '"canonical"."int_attendance__enrolment_weeks"'):
+        assert f'delete from "wa".{relation}' in warehouses["log_a"], relation
 
 
 def test_every_mart_is_identical_to_a_full_refresh(warehouses):
@@ -141,7 +145,8 @@ def test_every_mart_is_identical_to_a_full_refresh(warehouses):
         marts = [t for (t,) in con.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
     assert "fct_attendance_session" in marts and len(marts) >= 5
-    for schema, table in [("canonical", "attendance_sessions"), *(("marts", t) for t in marts)]:
+    canonical = ("attendance_sessions", "int_attendance__enrolment_months", "int_attendance__enrolment_weeks")
+    for schema, table in [*(("canonical", t) for t in canonical), *(("marts", t) for t in marts)]:
         rows, only_a, only_b = _differences(warehouses["a"], warehouses["b"], schema, table)
         assert (only_a, only_b) == (0, 0), f"{schema}.{table}: {only_a} rows only in A, {only_b} only in B"
         if table in ("attendance_sessions", "fct_attendance_session"):

@@ -5,6 +5,8 @@
   '(no term)'. is_compulsory_school_age (an enrolment x academic year attribute: age 5 to 15 on 31 August
   before the academic year, macro is_compulsory_school_age) is derived here from the pupil's date of birth,
   which stays in the canonical layer; null when the date of birth is unknown.
+  Incremental (config in the yml): a run rebuilds whole academic years, those the attendance look-back window
+  touches (macro attendance_years_to_rebuild); earlier years stay as built.
 -#}
 with sessions as (
     select
@@ -12,6 +14,10 @@ with sessions as (
         coalesce(s.term_name, '(no term)') as term,
         cast({{ dbt.date_trunc('month', 's.session_date') }} as date) as month_start
     from {{ ref('attendance_sessions') }} as s
+    {%- if is_incremental() %}
+    -- whole academic years, those the look-back window touches (delete+insert on academic_year)
+    where s.academic_year in {{ attendance_years_to_rebuild('last_session_date') }}
+    {%- endif %}
 ),
 
 counts as (

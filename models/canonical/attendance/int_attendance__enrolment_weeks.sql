@@ -8,6 +8,8 @@
     including this one.
   - Cohort attributes are those of the enrolment's last session up to the end of the week (a week without a
     session keeps the week before's).
+  Incremental (config in the yml): a run rebuilds whole academic years, those the attendance look-back window
+  touches (macro attendance_years_to_rebuild); earlier years stay as built.
 -#}
 {%- set counts = [
     'possible_sessions', 'attended_sessions', 'absence_sessions', 'authorised_absence_sessions',
@@ -22,6 +24,10 @@ with sessions as (
         cast({{ dbt.date_trunc('week', 's.session_date') }} as date) as week_start
     from {{ ref('attendance_sessions') }} as s
     where s.session_date <= {{ as_of_date() }}
+        {%- if is_incremental() %}
+        -- whole academic years, those the look-back window touches (delete+insert on academic_year)
+        and s.academic_year in {{ attendance_years_to_rebuild(dbt.dateadd('day', 6, 'week_start')) }}
+        {%- endif %}
 ),
 
 school_weeks as (
