@@ -185,6 +185,14 @@ select
 from with_group
 )
 
+{#-
+  The month the row's academic year starts in: its school's or jurisdiction's own (macro academic_year_first_month);
+  the all-schools row's year starts with its earliest school's (1 August when any school is Scottish).
+-#}
+{%- set own_first_month = academic_year_first_month('f.jurisdiction') %}
+{%- set first_month = "case when f.group_scope = 'all_schools' then min(case when f.group_scope = 'school' then "
+    ~ own_first_month ~ " end) over (partition by f.academic_year) else " ~ own_first_month ~ " end" %}
+
 select
     f.*,
     cast(case
@@ -194,7 +202,7 @@ select
         else s.school_name
     end as {{ dbt.type_string() }}) as school_name,
     cast(s.phase as {{ dbt.type_string() }}) as phase,
-    {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ academic_year_start_date('substring(f.academic_year, 1, 4)', first_month) }} as academic_year_start_date,
     {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year,
     {{ academic_month_number('f.month_start') }} as academic_month_number,
     {{ month_end_date('f.month_start') }} as month_end_date,
