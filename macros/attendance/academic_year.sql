@@ -21,8 +21,10 @@
 
 
 {#-
-  academic_year_start_date(start_year_expr) -> SQL date: 1 September of the academic year starting in
-  `start_year_expr` (an integer, or text such as substring(academic_year, 1, 4)); 2025 -> 2025-09-01.
+  academic_year_start_date(start_year_expr, first_month=9) -> SQL date: the first of `first_month` (default
+  1 September) of the academic year starting in `start_year_expr` (an integer, or text such as
+  substring(academic_year, 1, 4)); 2025 -> 2025-09-01, or 2025-08-01 with academic_year_first_month('scotland').
+  The marts pass academic_year_first_month(jurisdiction) for the school's own year start.
   academic_year_end_date(start_year_expr) -> SQL date: 31 August of the following calendar year (2026-08-31).
   THE one spelling of the English academic-year boundary in SQL; academic_year_start() above uses the same one.
 -#}

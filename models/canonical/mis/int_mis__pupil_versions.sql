@@ -9,6 +9,12 @@
     from its year-group list in enrolment_attribute_history.
   - enrolment_date: iSAMS EnrolmentDate; SEEMiS the earliest start date of the pupil's enrolments export rows.
   - SCD2: valid_from, valid_to, is_current_version, stale_since as staging (docs/staging-contract.md).
+
+  The two branches are written out, not generated from a list of MIS as in the other int_mis__* models: they
+  differ in shape, not only in the staging model and constants. The SEEMiS branch joins a second staging model
+  (its enrolments export, for enrolment_date) and half of the columns differ: national number (upn / scn), the
+  year-of-schooling rule (NC year / stage order), the stage label, and the iSAMS-only ids, names, boarding and
+  division columns that SEEMiS does not send.
 -#}
 with seemis_starts as (
     select school_code, mis_pupil_id, min(start_date) as enrolment_date

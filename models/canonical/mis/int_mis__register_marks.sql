@@ -10,31 +10,35 @@
     SEEMiS: when the export holding the mark was written), the tie-break between two marks for one half day.
   - is_register_taken: iSAMS as staging decides; every SEEMiS mark is a taken register.
 -#}
+{#-
+  One entry per MIS: its staging model and the SQL expression of each column it names differently (every other
+  column has the same name in each staging model); `where` keeps only the marks of half days (SEEMiS also
+  exports other sessions).
+-#}
+{%- set mis_marks = [
+    {'mis': 'isams', 'model': 'stg_isams__registration_statuses', 'mis_mark_id': 'registration_status_id',
+        'registered_at': 'registered_at', 'mis_code_id': 'isams_code_id', 'code_list': 'code_list',
+        'is_register_taken': 'is_register_taken', 'where': none},
+    {'mis': 'seemis', 'model': 'stg_seemis__attendance', 'mis_mark_id': 'attendance_mark_id',
+        'registered_at': 'source_modified_at', 'mis_code_id': 'attendance_code', 'code_list': "'national'",
+        'is_register_taken': 'true', 'where': "session in ('AM', 'PM')"},
+] %}
+
+{%- for source in mis_marks %}
 select
     school_code,
-    cast('isams' as {{ dbt.type_string() }}) as source_system,
-    cast(registration_status_id as {{ dbt.type_string() }}) as mis_mark_id,
+    cast('{{ source.mis }}' as {{ dbt.type_string() }}) as source_system,
+    cast({{ source.mis_mark_id }} as {{ dbt.type_string() }}) as mis_mark_id,
     mis_pupil_id,
     session_date,
     session,
-    registered_at,
-    cast(isams_code_id as {{ dbt.type_string() }}) as mis_code_id,
-    code_list,
-    is_register_taken
-from {{ ref('stg_isams__registration_statuses') }}
-
-union all
-
-select
-    school_code,
-    cast('seemis' as {{ dbt.type_string() }}) as source_system,
-    attendance_mark_id as mis_mark_id,
-    mis_pupil_id,
-    session_date,
-    session,
-    source_modified_at as registered_at,
-    attendance_code as mis_code_id,
-    cast('national' as {{ dbt.type_string() }}) as code_list,
-    true as is_register_taken
-from {{ ref('stg_seemis__attendance') }}
-where session in ('AM', 'PM')
+    {{ source.registered_at }} as registered_at,
+    cast({{ source.mis_code_id }} as {{ dbt.type_string() }}) as mis_code_id,
+    cast({{ source.code_list }} as {{ dbt.type_string() }}) as code_list,
+    {{ source.is_register_taken }} as is_register_taken
+from {{ ref(source.model) }}
+{%- if source.where %}
+where {{ source.where }}
+{%- endif %}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}

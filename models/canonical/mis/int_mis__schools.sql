@@ -5,18 +5,19 @@
   jurisdiction: the schools file's setting (ingestion defaults it from the source: iSAMS england, SEEMiS
   scotland); it decides the school's measurement scheme (macro measurement_scheme).
 -#}
+{#- One entry per MIS: its staging model and the jurisdiction of a school whose schools file sets none. #}
+{%- set mis_schools = [
+    {'mis': 'isams', 'model': 'stg_isams__schools', 'default_jurisdiction': 'england'},
+    {'mis': 'seemis', 'model': 'stg_seemis__schools', 'default_jurisdiction': 'scotland'},
+] %}
+
+{%- for source in mis_schools %}
 select
     school_code,
     school_name,
     phase,
-    coalesce(jurisdiction, 'england') as jurisdiction,
-    cast('isams' as {{ dbt.type_string() }}) as source_system
-from {{ ref('stg_isams__schools') }}
-union all
-select
-    school_code,
-    school_name,
-    phase,
-    coalesce(jurisdiction, 'scotland') as jurisdiction,
-    cast('seemis' as {{ dbt.type_string() }}) as source_system
-from {{ ref('stg_seemis__schools') }}
+    coalesce(jurisdiction, '{{ source.default_jurisdiction }}') as jurisdiction,
+    cast('{{ source.mis }}' as {{ dbt.type_string() }}) as source_system
+from {{ ref(source.model) }}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}

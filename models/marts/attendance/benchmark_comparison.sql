@@ -143,7 +143,7 @@ select
     cast(school_code as {{ dbt.type_string() }}) as school_code,
     cast(school_name as {{ dbt.type_string() }}) as school_name,
     cast(academic_year as {{ dbt.type_string() }}) as academic_year,
-    {{ academic_year_start_date('substring(academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ academic_year_start_date('substring(academic_year, 1, 4)', academic_year_first_month('jurisdiction')) }} as academic_year_start_date,
     {{ is_current_academic_year('academic_year') }} as is_current_academic_year,
     {{ as_of_date() }} as as_of_date,
     cast(phase as {{ dbt.type_string() }}) as phase,

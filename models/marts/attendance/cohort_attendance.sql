@@ -111,7 +111,7 @@ select
     f.*,
     cast(s.school_name as {{ dbt.type_string() }}) as school_name,
     cast(s.phase as {{ dbt.type_string() }}) as phase,
-    {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ academic_year_start_date('substring(f.academic_year, 1, 4)', academic_year_first_month('s.jurisdiction')) }} as academic_year_start_date,
     {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year,
     cast(case when f.term = 'all' then 0 else coalesce(t.term_order, {{ no_term_order() }}) end as integer) as term_order,
     cast(case when f.term = 'all' then {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} else t.term_start_date end as date) as period_start_date,

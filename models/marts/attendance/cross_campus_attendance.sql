@@ -16,6 +16,17 @@
     together have fewer enrolments (ALL minus the shown schools would reveal them); the group_* and *_diff_pp
     figures of every row are then null too.
 -#}
+{#- The session counts summed per school, per group and per jurisdiction (in this order in every row). #}
+{%- set measures = [
+    'possible_sessions',
+    'attended_sessions',
+    'absence_sessions',
+    'authorised_absence_sessions',
+    'unauthorised_absence_sessions',
+    'temporary_exclusion_sessions',
+    'late_sessions',
+] %}
+
 with months as (
     select * from {{ ref('int_attendance__enrolment_periods') }}
     where period_type = 'month'
@@ -29,13 +40,9 @@ school_months as (
         academic_year,
         month_start,
         count(distinct case when possible_sessions > 0 then enrolment_key end) as enrolments,
-        sum(possible_sessions) as possible_sessions,
-        sum(attended_sessions) as attended_sessions,
-        sum(absence_sessions) as absence_sessions,
-        sum(authorised_absence_sessions) as authorised_absence_sessions,
-        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
-        sum(temporary_exclusion_sessions) as temporary_exclusion_sessions,
-        sum(late_sessions) as late_sessions
+        {%- for measure in measures %}
+        sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from months as m
     left join {{ ref('schools') }} as sc on sc.school_code = m.school_code
     group by m.school_code, academic_year, month_start
@@ -54,13 +61,9 @@ group_months as (
         academic_year,
         month_start,
         sum(enrolments) as enrolments,
-        sum(possible_sessions) as possible_sessions,
-        sum(attended_sessions) as attended_sessions,
-        sum(absence_sessions) as absence_sessions,
-        sum(authorised_absence_sessions) as authorised_absence_sessions,
-        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
-        sum(temporary_exclusion_sessions) as temporary_exclusion_sessions,
-        sum(late_sessions) as late_sessions
+        {%- for measure in measures %}
+        sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from school_months
     group by academic_year, month_start
     union all
@@ -71,13 +74,9 @@ group_months as (
         academic_year,
         month_start,
         sum(enrolments) as enrolments,
-        sum(possible_sessions) as possible_sessions,
-        sum(attended_sessions) as attended_sessions,
-        sum(absence_sessions) as absence_sessions,
-        sum(authorised_absence_sessions) as authorised_absence_sessions,
-        sum(unauthorised_absence_sessions) as unauthorised_absence_sessions,
-        sum(temporary_exclusion_sessions) as temporary_exclusion_sessions,
-        sum(late_sessions) as late_sessions
+        {%- for measure in measures %}
+        sum({{ measure }}) as {{ measure }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from school_months
     where (select jurisdictions from jurisdictions) > 1
     group by academic_year, month_start, jurisdiction
@@ -158,13 +157,9 @@ select
     cast(jurisdiction as {{ dbt.type_string() }}) as jurisdiction,
     cast(schools_in_group as integer) as schools_in_group,
     cast({{ figure % 'enrolments' }} as integer) as enrolments,
-    cast({{ figure % 'possible_sessions' }} as integer) as possible_sessions,
-    cast({{ figure % 'attended_sessions' }} as integer) as attended_sessions,
-    cast({{ figure % 'absence_sessions' }} as integer) as absence_sessions,
-    cast({{ figure % 'authorised_absence_sessions' }} as integer) as authorised_absence_sessions,
-    cast({{ figure % 'unauthorised_absence_sessions' }} as integer) as unauthorised_absence_sessions,
-    cast({{ figure % 'temporary_exclusion_sessions' }} as integer) as temporary_exclusion_sessions,
-    cast({{ figure % 'late_sessions' }} as integer) as late_sessions,
+    {%- for measure in measures %}
+    cast({{ figure % measure }} as integer) as {{ measure }},
+    {%- endfor %}
     {{ figure % 'attendance_rate' }} as attendance_rate,
     {{ figure % 'absence_rate' }} as absence_rate,
     {{ figure % 'authorised_absence_rate' }} as authorised_absence_rate,
@@ -190,6 +185,14 @@ select
 from with_group
 )
 
+{#-
+  The month the row's academic year starts in: its school's or jurisdiction's own (macro academic_year_first_month);
+  the all-schools row's year starts with its earliest school's (1 August when any school is Scottish).
+-#}
+{%- set own_first_month = academic_year_first_month('f.jurisdiction') %}
+{%- set first_month = "case when f.group_scope = 'all_schools' then min(case when f.group_scope = 'school' then "
+    ~ own_first_month ~ " end) over (partition by f.academic_year) else " ~ own_first_month ~ " end" %}
+
 select
     f.*,
     cast(case
@@ -199,7 +202,7 @@ select
         else s.school_name
     end as {{ dbt.type_string() }}) as school_name,
     cast(s.phase as {{ dbt.type_string() }}) as phase,
-    {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ academic_year_start_date('substring(f.academic_year, 1, 4)', first_month) }} as academic_year_start_date,
     {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year,
     {{ academic_month_number('f.month_start') }} as academic_month_number,
     {{ month_end_date('f.month_start') }} as month_end_date,

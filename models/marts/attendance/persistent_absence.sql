@@ -14,7 +14,7 @@ with totals as (
 select
     cast(t.school_code as {{ dbt.type_string() }}) as school_code,
     cast(t.academic_year as {{ dbt.type_string() }}) as academic_year,
-    {{ academic_year_start_date('substring(t.academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ academic_year_start_date('substring(t.academic_year, 1, 4)', academic_year_first_month('sc.jurisdiction')) }} as academic_year_start_date,
     cast(t.pupil_key as {{ dbt.type_string() }}) as pupil_key,
     cast(coalesce(t.year_group, {{ unknown_label() }}) as {{ dbt.type_string() }}) as year_group,
     cast(t.possible_sessions as integer) as possible_sessions,

@@ -135,7 +135,7 @@ select
     f.*,
     cast(sc.school_name as {{ dbt.type_string() }}) as school_name,
     cast(sc.phase as {{ dbt.type_string() }}) as phase,
-    {{ academic_year_start_date('substring(f.academic_year, 1, 4)') }} as academic_year_start_date,
+    {{ academic_year_start_date('substring(f.academic_year, 1, 4)', academic_year_first_month('sc.jurisdiction')) }} as academic_year_start_date,
     {{ is_current_academic_year('f.academic_year') }} as is_current_academic_year
 from figures as f
 left join {{ ref('schools') }} as sc on sc.school_code = f.school_code

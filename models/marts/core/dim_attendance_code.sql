@@ -4,36 +4,23 @@
   member for sessions whose school code maps to no statutory code in force ('(unmapped)').
 -#}
 with codes as (
-    select
-        measurement_scheme,
-        statutory_code,
-        code_set,
-        valid_from,
-        valid_to,
-        description,
-        category,
-        is_possible_session,
-        is_attendance,
-        is_absence,
-        is_late,
-        counts_as_late,
-        is_evidenced
-    from {{ ref('statutory_attendance_codes') }}
+    -- the columns of statutory_attendance_codes, in its order; the unmapped member follows it position by position
+    select * from {{ ref('statutory_attendance_codes') }}
     union all
     select
-        cast(null as {{ dbt.type_string() }}),
-        '(unmapped)',
-        '(none)',
-        cast(null as date),
-        cast(null as date),
-        'The school''s register code maps to no statutory code in force on the session date: excluded from every rate until it is mapped',
-        'unmapped',
-        false,
-        false,
-        false,
-        false,
-        false,
-        true
+        cast(null as {{ dbt.type_string() }}) as measurement_scheme,
+        '(unmapped)' as statutory_code,
+        '(none)' as code_set,
+        cast(null as date) as valid_from,
+        cast(null as date) as valid_to,
+        'The school''s register code maps to no statutory code in force on the session date: excluded from every rate until it is mapped' as description,
+        'unmapped' as category,
+        false as is_possible_session,
+        false as is_attendance,
+        false as is_absence,
+        false as is_late,
+        false as counts_as_late,
+        true as is_evidenced
 )
 
 select
