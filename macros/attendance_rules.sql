@@ -114,24 +114,34 @@
   attendance_lookback_delete() -> SQL statement (the pre-hook of the incremental attendance models
   attendance_sessions and fct_attendance_session): on an incremental run, delete from the model every row
   dated on or after attendance_lookback_start(), the window the run then inserts again; nothing on a full
-  build. The two models must delete the same window (the fact's incremental run reads only that window of
+  build. int_attendance__enrolment_months passes its month column and whole_months=true: its window starts
+  on the first of the look-back's month. The two models must delete the same window (the fact's incremental run reads only that window of
   attendance_sessions), hence one macro.
 -#}
-{% macro attendance_lookback_delete() -%}
+{% macro attendance_lookback_delete(date_column='session_date', whole_months=false) -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where session_date >= {{ attendance_lookback_start() }}
+        delete from {{ this }} where {{ date_column }} >= {{ attendance_lookback_month_start() if whole_months else attendance_lookback_start() }}
     {%- endif -%}
 {%- endmacro %}
 
 
 {#-
+  attendance_lookback_month_start() -> SQL date: the first day of the month holding attendance_lookback_start():
+  where int_attendance__enrolment_months' incremental run starts (its rows are whole calendar months).
+-#}
+{% macro attendance_lookback_month_start() -%}
+    cast({{ dbt.date_trunc('month', attendance_lookback_start()) }} as date)
+{%- endmacro %}
+
+
+{#-
   attendance_years_to_rebuild(date_column) -> a SQL subquery: the academic years an incremental run of a
-  per-enrolment x academic-year aggregate (int_attendance__enrolment_months, _weeks) rebuilds whole, with
+  per-enrolment x academic-year aggregate (int_attendance__enrolment_weeks) rebuilds whole, with
   incremental_strategy delete+insert on unique_key academic_year: every year with a session inside the
   look-back window (attendance_lookback_start(), the window attendance_sessions has just rebuilt), plus every
   year of {{ this }} with a row dated in it (`date_column`), so a year whose window sessions all vanished is
-  rebuilt from what is left. A year is the unit because its numbering (school weeks) and year-to-date sums
-  run across it; years that ended before the window are left as they were, as attendance_sessions leaves
+  rebuilt from what is left. A year is the unit because its numbering (school weeks), year-to-date sums and
+  carried attributes run across it (months are self-contained: they rebuild from the look-back's month); years that ended before the window are left as they were, as attendance_sessions leaves
   their sessions. Call it only inside is_incremental().
 -#}
 {% macro attendance_years_to_rebuild(date_column) -%}

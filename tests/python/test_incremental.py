@@ -2,7 +2,7 @@
 
 `attendance_sessions` and `fct_attendance_session` are incremental: an incremental run deletes the whole
 look-back window (session_date >= as_of_date - attendance_lookback_days) and rebuilds it; the per-enrolment
-aggregates `int_attendance__enrolment_months` and `_weeks` rebuild the academic years that window touches. One tiny synthetic
+aggregates rebuild from the window's month (`int_attendance__enrolment_months`) or its academic years (`_weeks`). One tiny synthetic
 group is ingested twice into warehouse A (registers to D1, then to D2), with a register correction and a
 removed mark inside D2's look-back window but before D1 (so A's first build holds the old versions). A is
 built in full as of D1, then incrementally as of D2; warehouse B (a copy of A's raw data, taken before A's
@@ -135,9 +135,10 @@ def test_second_build_of_a_was_incremental(warehouses):
     for relation in ('"canonical"."attendance_sessions"', '"marts"."fct_attendance_session"'):
         assert f"delete from \"wa\".{relation} where session_date >= least((cast('{D2.isoformat()}' as date) - 14)" \
             in warehouses["log_a"], relation
-    # the per-enrolment aggregates rebuild whole academic years (delete+insert on academic_year)
-    for relation in ('"canonical"."int_attendance__enrolment_months"', '"canonical"."int_attendance__enrolment_weeks"'):
-        assert f'delete from "wa".{relation}' in warehouses["log_a"], relation
+    # the per-enrolment aggregates: months from the look-back's month on, weeks by whole academic years
+    assert 'delete from "wa"."canonical"."int_attendance__enrolment_months" where month_start >= cast(date_trunc(' \
+        "'month', least((cast('2026-11-20' as date) - 14)" in warehouses["log_a"]
+    assert 'delete from "wa"."canonical"."int_attendance__enrolment_weeks"' in warehouses["log_a"]
 
 
 def test_every_mart_is_identical_to_a_full_refresh(warehouses):

@@ -5,8 +5,9 @@
   '(no term)'. is_compulsory_school_age (an enrolment x academic year attribute: age 5 to 15 on 31 August
   before the academic year, macro is_compulsory_school_age) is derived here from the pupil's date of birth,
   which stays in the canonical layer; null when the date of birth is unknown.
-  Incremental (config in the yml): a run rebuilds whole academic years, those the attendance look-back window
-  touches (macro attendance_years_to_rebuild); earlier years stay as built.
+  Incremental (config in the yml): every row is one calendar month's sessions, so a run deletes and rebuilds
+  the months from the one holding attendance_lookback_start() on (attendance_lookback_delete); earlier
+  months stay as built, as attendance_sessions keeps their sessions.
 -#}
 with sessions as (
     select
@@ -15,8 +16,8 @@ with sessions as (
         cast({{ dbt.date_trunc('month', 's.session_date') }} as date) as month_start
     from {{ ref('attendance_sessions') }} as s
     {%- if is_incremental() %}
-    -- whole academic years, those the look-back window touches (delete+insert on academic_year)
-    where s.academic_year in {{ attendance_years_to_rebuild('last_session_date') }}
+    -- whole months from the look-back's month on: the pre-hook has deleted them from {{ this }}
+    where s.session_date >= {{ attendance_lookback_month_start() }}
     {%- endif %}
 ),
 
