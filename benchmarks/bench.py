@@ -343,6 +343,36 @@ def validation_times(warehouse: Path, workdir: Path, today: date, postgres: bool
     return out
 
 
+def postgres_build_time(group: Any, workdir: Path, today: date, register_start: date, log: Path) -> dict[str, Any]:
+    """The nightly's ingestion and ``dbt build`` on PostgreSQL (a throwaway cluster): the same group served
+    again and ingested with ``--target postgres``, then built (no dbt unit tests, as the nightly)."""
+    from ingestion.app.dbt_runner import run_dbt
+    from ingestion.app.pipeline import UNIT_TESTS
+    from ingestion.core.warehouse import Warehouse
+    from ingestion.sandbox.pgcluster import PgClusterError, start_cluster
+
+    scratch = workdir / "postgres_build"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    try:
+        cluster = start_cluster()
+    except PgClusterError as exc:
+        return {"status": f"skipped: {exc}"}
+    with cluster:
+        local = scratch / "schoolwh.duckdb"  # PostgreSQL's local state (dlt pipelines, dbt target) sits beside it
+        with SandboxServer(group) as server:
+            _, _, secrets = write_sandbox_config(group, server.url, scratch / "config")
+            ingest = run_ingest(scratch / "config", local, today, register_start,
+                                {**secrets, **cluster.env(), "SCHOOLWH_TARGET": "postgres"}, log)
+        pg = Warehouse.resolve("postgres", local, env=cluster.env())
+        t0 = time.perf_counter()
+        result = run_dbt(["build", "--exclude", UNIT_TESTS, "--vars", json.dumps({"as_of_date": today.isoformat()})], pg)
+        seconds = time.perf_counter() - t0
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"status": "ok" if result.ok else "failed", "seconds": seconds, "ingest": ingest,
+            "failures": result.failures[:10]}
+
+
 def mart_query_times(warehouse: Path, school: str) -> dict[str, Any]:
     """Median of several runs of ``select * from marts.<mart> where school_code = ?``, read-only."""
     out: dict[str, Any] = {}
@@ -603,6 +633,17 @@ def report(results: dict[str, Any]) -> str:
     vwidth = max(len(r[1]) for r in rows if r[0] != "memory bound" and r[0] != "size")
     lines = [f"{n:<{width}}  {v:>{vwidth}}  {t}".rstrip() for n, v, t in rows]
     growth = results.get("growth") or []
+    for g in growth:
+        pg = g.get("postgres_build")
+        if pg:
+            value = pg["seconds"] if pg.get("status") == "ok" else pg.get("status")
+            for name, shown in (
+                (f"PostgreSQL at {g['size']['label']}: ingestion wall / CPU",
+                 f"{pg['ingest']['wall_s']:.1f} s / {pg['ingest']['cpu_s']:.1f} s" if "ingest" in pg else "-"),
+                (f"PostgreSQL at {g['size']['label']}: dbt build ({g['marks']:,} marks)",
+                 _fmt(value, "s" if pg.get("status") == "ok" else "")),
+            ):
+                lines.append(f"{name:<{width}}  {shown:>{vwidth}}")
     if growth:
         lines += ["", "growth (ingestion + baseline per size)",
                   f"{'size':>10} {'marks':>11} {'ingest s':>9} {'marks/s':>9} {'peak MiB':>9} "
@@ -622,12 +663,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--schools", type=int, default=20, help="schools in the group (default 20)")
     p.add_argument("--pupils", type=int, default=1200, help="pupils per school (default 1200)")
     p.add_argument("--first-year", type=int, default=2025, help="first academic year of registers (default 2025)")
-    p.add_argument("--today", type=date.fromisoformat, default=date(2026, 7, 17), help="last day (default 2026-07-17)")
+    p.add_argument("--today", type=date.fromisoformat, default=date(2026, 7, 16),
+                   help="last day with registers (default 2026-07-16, so one more school day is the 17th)")
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results.json", help="JSON results file")
     p.add_argument("--skip-dbt", action="store_true", help="skip dbt build, the incremental build and mart queries")
     p.add_argument("--sizes", default="auto",
                    help="extra sizes for the growth table: auto (schools/10, /4, /2), none, or e.g. 2x1200,5x1200")
     p.add_argument("--workdir", type=Path, help="keep the work files here (default: a temp dir, removed)")
+    p.add_argument("--no-postgres-build", dest="postgres_build", action="store_false",
+                   help="skip dbt build on PostgreSQL at the smallest --sizes size (needs the PostgreSQL binaries)")
     args = p.parse_args(argv)
 
     main_size = Size(args.schools, args.pupils)
@@ -639,8 +683,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         growth = []
-        for size in sorted(sizes, key=lambda s: s.schools * s.pupils):
+        for n, size in enumerate(sorted(sizes, key=lambda s: s.schools * s.pupils)):
             point = bench.ingest_and_baseline(size)
+            if n == 0 and args.postgres_build and not args.skip_dbt:  # PostgreSQL's build at the smallest size
+                bench.say(f"{size.label}: dbt build on PostgreSQL over a copy of the raw tables")
+                point["postgres_build"] = postgres_build_time(
+                    point["_group"], Path(point["_root"]), args.today, _register_start(args.first_year), log)
             shutil.rmtree(point["_root"], ignore_errors=True)
             growth.append(_public(point))
         main_result = bench.ingest_and_baseline(main_size)

@@ -60,6 +60,11 @@ def test_benchmark_runs_at_a_tiny_size_and_reports_every_figure(tmp_path, capsys
             assert queries[mart]["median_ms"] > 0
 
     assert [g["size"]["label"] for g in results["growth"]] == ["1x20", "2x20"]
+    # PostgreSQL's ingestion and build at the smallest size (the nightly's, without unit tests)
+    pg = results["growth"][0]["postgres_build"]
+    if os.environ.get("SCHOOLWH_SKIP_POSTGRES") != "1":
+        assert pg["status"] == "ok", pg
+        assert pg["seconds"] > 0 and pg["ingest"]["cpu_s"] > 0
     assert "peak RSS" in results["memory_bound"]["statement"]
     assert results["targets"] == bench.TARGETS
     for label in ("session marks landed", "peak RSS", "DuckDB direct read", "ratio ingestion CPU / direct read CPU",
