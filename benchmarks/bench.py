@@ -686,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         for n, size in enumerate(sorted(sizes, key=lambda s: s.schools * s.pupils)):
             point = bench.ingest_and_baseline(size)
             if n == 0 and args.postgres_build and not args.skip_dbt:  # PostgreSQL's build at the smallest size
-                bench.say(f"{size.label}: dbt build on PostgreSQL over a copy of the raw tables")
+                bench.say(f"{size.label}: ingestion and dbt build on PostgreSQL (a throwaway cluster)")
                 point["postgres_build"] = postgres_build_time(
                     point["_group"], Path(point["_root"]), args.today, _register_start(args.first_year), log)
             shutil.rmtree(point["_root"], ignore_errors=True)
