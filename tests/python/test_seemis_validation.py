@@ -250,3 +250,25 @@ def test_rules_are_keyed_by_schema_and_dataset() -> None:
     assert attendance.ranges["attendance_date"].latest(NIGHT) == NIGHT
     assert re.search(attendance.patterns["attendance_code"][0], "02")
     assert not re.search(attendance.patterns["attendance_code"][0], "2")
+
+
+def test_a_refused_snapshot_line_counts_until_a_later_file_lands(tmp_path: Path) -> None:
+    """A malformed pupils line is counted by status on its night and no longer once a newer pupils file has
+    landed; a malformed attendance line of another file still counts (that file was never re-sent)."""
+    folder, db = tmp_path / "GBC", tmp_path / "wh.duckdb"
+    folder.mkdir()
+    header = "Pupil ID,SCN,Forename,Surname,Preferred Name,Date of Birth,Gender,Stage,Reg Class,House\r\n"
+    att = "Pupil ID,Date,Opening,Attendance Code\r\n"
+    (folder / "pupils_20251203.csv").write_text(header + "1,,Ann,Bell,,01/02/2012,F,S2,2A,\r\n2,,Cal\r\n")
+    (folder / "attendance_20251203.csv").write_text(att + "1,03/12/2025,AM,10\r\n1,03/12/2025\r\n")
+    settings = Settings(schools=(school("GBC", folder),))
+
+    def night(day: date) -> runlog.SchoolHealth:
+        ingest_all(settings, Warehouse.duckdb(db, as_of=day), Console(record=True, width=200))
+        return next(h for h in runlog.health(Warehouse.duckdb(db)) if h.school_code == "GBC")
+
+    assert night(NIGHT).quarantined_records == 2  # pupils_20251203.csv:3 and attendance_20251203.csv:3
+    (folder / "pupils_20251204.csv").write_text(header + "1,,Ann,Bell,,01/02/2012,F,S2,2A,\r\n"
+                                                         "2,,Cal,Dunn,,2012-03-04,M,S2,2A,\r\n")
+    (folder / "attendance_20251204.csv").write_text(att + "1,04/12/2025,AM,10\r\n")
+    assert night(NIGHT2).quarantined_records == 1  # the attendance line: its file was not re-sent
