@@ -150,7 +150,7 @@ def _frame_sql(rules: DatasetRules, columns: list[str], scoped: bool) -> str:
     order = f"order by {', '.join(q(k) for k in keys)}"
     parts = [f"select {select} from cur c join _scope_loads l on l.load_id = c._dlt_load_id"]
     for u in rules.unique_columns:
-        if u in columns:
+        if u in columns and u != "school_code":  # unique per school: school_code itself has nothing to pull in
             parts.append(
                 f"select {select} from cur c join (select distinct school_code, {q(u)} from scope) k "
                 f"on k.school_code = c.school_code and k.{q(u)} = c.{q(u)}"
@@ -213,7 +213,8 @@ def checks_for(rules: DatasetRules, columns: Iterable[str], today: date) -> list
             Check(f"ordered:{a}<={b}", "ordered", b, other=a)
             for a, b in rules.ordered if a in present and b in present
         ]
-    out += [Check(f"unique:{c}", "unique", c) for c in rules.unique_columns if c in present]
+    # unique per school: a table keyed by school_code alone (raw_seemis.schools) has one row per school already
+    out += [Check(f"unique:{c}", "unique", c) for c in rules.unique_columns if c in present and c != "school_code"]
     return out
 
 
