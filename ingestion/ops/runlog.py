@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ingestion.ops import buildlog
+from ingestion.ops import buildlog, quarantine
 from ingestion.ops.drift import value_drift_per_school
 from ingestion.core.warehouse import Warehouse
 
@@ -129,7 +129,7 @@ class SchoolHealth:
     last_success_at: datetime | None
     failing_datasets: str | None
     latest_register_date: str | None
-    quarantined_records: int = 0  # records of this school currently held out of staging
+    quarantined_records: int = 0  # records of this school held out of staging, plus source lines never landed
     school_days_without_registers: int | None = None  # in term only (monitoring model); None = not built yet
     is_register_stale: bool | None = None  # the monitoring model's term-aware rule; None = not built yet
     failed_tests: tuple[str, ...] = ()  # error-severity tests of the last build whose stored failures name it
@@ -210,6 +210,8 @@ def health(warehouse: Warehouse) -> list[SchoolHealth]:
         quarantined: dict[str, tuple] = {}
         if con.table_exists("ops", "quarantined_records"):
             quarantined = _per_school(con, "select school_code, count(*) from ops.quarantined_records group by 1")
+        for code, lines in quarantine.unloaded_lines(con).items():  # SEEMiS lines refused at read time
+            quarantined[code] = ((quarantined.get(code) or (0,))[0] + lines,)
         fresh: dict[str, tuple] = {}
         if con.table_exists("monitoring", "monitoring_school_freshness"):
             fresh = _per_school(con, "select school_code, max(school_days_without_registers), "

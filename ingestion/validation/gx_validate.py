@@ -1,9 +1,11 @@
-"""Validate what just landed in ``raw_isams`` with GX Core, and quarantine the records that fail.
+"""Validate what just landed in every raw schema (``raw_isams``, ``raw_seemis``) with GX Core, and quarantine
+the records that fail.
 
-Runs between ingestion and dbt. Per dataset, the current rows of this run's load(s) (scd2 tables: only
-``_dlt_valid_to is null``) are pulled from DuckDB into one pandas frame covering every school (GX's SQL path
-on DuckDB is broken), checked against the suite ``raw_isams.<dataset>`` built from ``rules.py``, and
-reported per school and dataset. GX runs with ``result_format`` COMPLETE + ``exclude_unexpected_values``
+Runs between ingestion and dbt. Per raw schema and dataset, the current rows of this run's load(s) (scd2
+tables: only ``_dlt_valid_to is null``) are pulled from the warehouse into one pandas frame covering every
+school of that source (GX's SQL path on DuckDB is broken), checked against the suite ``<schema>.<dataset>``
+(e.g. ``raw_isams.pupils``, ``raw_seemis.attendance``) built from ``rules.py``, and reported per school and
+dataset. GX runs with ``result_format`` COMPLETE + ``exclude_unexpected_values``
 and a synthetic ``_row`` index column: it returns *which* rows failed but never their values, so neither
 the results nor the Data Docs can carry a pupil's name, DOB or contact details. The reasons written to
 ``ops.quarantine`` quote offending values only for non-personal columns (``rules.is_sensitive``).
@@ -25,11 +27,11 @@ import pandas as pd
 
 from ingestion.ops import quarantine
 from ingestion.validation.rules import (
-    INTEGER_REGEX, RULES, TIMESTAMP_FORMAT, TIMESTAMP_SHAPE, DatasetRules, is_sensitive,
+    ALL_RULES, INTEGER_REGEX, RAW_SCHEMAS, TIMESTAMP_FORMAT, TIMESTAMP_SHAPE, DatasetRules, is_sensitive,
 )
 from ingestion.core.warehouse import Connection, Warehouse
 
-RAW_SCHEMA = "raw_isams"
+RAW_SCHEMA = "raw_isams"  # the default schema of a DatasetRules; every schema validated is in RAW_SCHEMAS
 ROW = "_row"  # synthetic row number: the only thing GX reports about a failing row
 META_COLUMNS = ("school_code", "_dlt_load_id", "_dlt_id")
 SITE_NAME = "schoolwh"
@@ -47,10 +49,13 @@ class Check:
     """One rule of one dataset, as run: its stable name, kind and the column(s) it reads."""
 
     rule: str  # e.g. "accepted:registered"; part of the quarantine key
-    kind: str  # not_null | integer | timestamp | accepted | range | unique | ordered
+    kind: str  # not_null | integer | timestamp | accepted | pattern | range | unique | ordered
     column: str
     other: str | None = None  # ordered: the earlier column
     allowed: tuple[str, ...] = ()
+    regex: str = ""  # pattern: the regex the text must match
+    shape: str = ""  # pattern: what the text should look like; timestamp: the date shape (e.g. YYYY-MM-DD)
+    date_format: str = TIMESTAMP_FORMAT  # timestamp: the schema's strftime format
     bounds: tuple[date, date] | None = None
     column_absent: bool = False  # the table has no such column at all
 
@@ -71,7 +76,8 @@ class ValidationReport:
     quarantined: int = 0  # quarantine rows written by this run (reruns add none)
     docs_index: Path | None = None
     seconds: float = 0.0
-    skipped: list[str] = field(default_factory=list)  # raw tables with no rules (nested/dlt tables)
+    # raw tables with no rules (nested/dlt tables); other schemas than raw_isams qualified (raw_seemis._dlt_loads)
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -113,10 +119,10 @@ class ValidationReport:
 # ---------------------------------------------------------------- frames
 
 
-def _raw_columns(con: Connection) -> dict[str, list[str]]:
+def _raw_columns(con: Connection, schema: str = RAW_SCHEMA) -> dict[str, list[str]]:
     rows = con.execute(
         "select table_name, column_name from information_schema.columns where table_schema = ? "
-        "order by table_name, ordinal_position", [RAW_SCHEMA],
+        "order by table_name, ordinal_position", [schema],
     ).fetchall()
     out: dict[str, list[str]] = {}
     for table, column in rows:
@@ -137,14 +143,14 @@ def _frame_sql(rules: DatasetRules, columns: list[str], scoped: bool) -> str:
     keep = [c for c in columns if c not in ("_dlt_valid_from", "_dlt_valid_to")]
     select = ", ".join(f"cast(c.{q(c)} as varchar) as {q(c)}" for c in keep)
     current = "_dlt_valid_to is null" if rules.scd2 and "_dlt_valid_to" in columns else "true"
-    table = f"{RAW_SCHEMA}.{q(rules.name)}"
+    table = f"{rules.schema}.{q(rules.name)}"
     keys = ["school_code"] + ([rules.key] if rules.key in columns else [])
     if not scoped:
         return f"select {select} from {table} c where {current} order by {', '.join('c.' + q(k) for k in keys)}"
     order = f"order by {', '.join(q(k) for k in keys)}"
     parts = [f"select {select} from cur c join _scope_loads l on l.load_id = c._dlt_load_id"]
     for u in rules.unique_columns:
-        if u in columns:
+        if u in columns and u != "school_code":  # unique per school: school_code itself has nothing to pull in
             parts.append(
                 f"select {select} from cur c join (select distinct school_code, {q(u)} from scope) k "
                 f"on k.school_code = c.school_code and k.{q(u)} = c.{q(u)}"
@@ -181,7 +187,7 @@ def load_frame(
     frame[ROW] = np.arange(len(frame), dtype="int64")
     for column in rules.timestamps:
         if column in frame.columns:  # nulls and unparseable text become NaT: the range check skips them
-            frame[_parsed(column)] = pd.to_datetime(frame[column], format=TIMESTAMP_FORMAT, errors="coerce")
+            frame[_parsed(column)] = pd.to_datetime(frame[column], format=rules.date_format, errors="coerce")
     return frame
 
 
@@ -194,17 +200,21 @@ def checks_for(rules: DatasetRules, columns: Iterable[str], today: date) -> list
     out = [Check(f"not_null:{c}", "not_null", c, column_absent=c not in present) for c in rules.required_columns]
     if not rules.typed:
         out += [Check(f"integer:{c}", "integer", c) for c in rules.integers if c in present]
-        out += [Check(f"timestamp:{c}", "timestamp", c) for c in rules.timestamps if c in present]
+        out += [Check(f"timestamp:{c}", "timestamp", c, shape=rules.date_shape, date_format=rules.date_format)
+                for c in rules.timestamps if c in present]
         out += [Check(f"accepted:{c}", "accepted", c, allowed=v) for c, v in rules.accepted.items() if c in present]
+        out += [Check(f"pattern:{c}", "pattern", c, regex=regex, shape=shape)
+                for c, (regex, shape) in rules.patterns.items() if c in present]
         out += [
-            Check(f"range:{c}", "range", c, bounds=(r.earliest, r.latest(today)))
+            Check(f"range:{c}", "range", c, bounds=(r.first(today), r.latest(today)))
             for c, r in rules.ranges.items() if c in present
         ]
         out += [
             Check(f"ordered:{a}<={b}", "ordered", b, other=a)
             for a, b in rules.ordered if a in present and b in present
         ]
-    out += [Check(f"unique:{c}", "unique", c) for c in rules.unique_columns if c in present]
+    # unique per school: a table keyed by school_code alone (raw_seemis.schools) has one row per school already
+    out += [Check(f"unique:{c}", "unique", c) for c in rules.unique_columns if c in present and c != "school_code"]
     return out
 
 
@@ -219,9 +229,11 @@ def expectation(check: Check) -> Any:
         return gxe.ExpectColumnValuesToMatchRegex(column=check.column, regex=INTEGER_REGEX, meta=meta)
     if check.kind == "timestamp":
         return gxe.ExpectColumnValuesToMatchStrftimeFormat(
-            column=check.column, strftime_format=TIMESTAMP_FORMAT, meta=meta)
+            column=check.column, strftime_format=check.date_format, meta=meta)
     if check.kind == "accepted":
         return gxe.ExpectColumnValuesToBeInSet(column=check.column, value_set=list(check.allowed), meta=meta)
+    if check.kind == "pattern":
+        return gxe.ExpectColumnValuesToMatchRegex(column=check.column, regex=check.regex, meta=meta)
     if check.kind == "range":
         lo, hi = check.bounds  # type: ignore[misc]
         return gxe.ExpectColumnValuesToBeBetween(
@@ -252,11 +264,15 @@ def reason(check: Check, row: pd.Series, duplicates: int = 0) -> str:
     if check.kind == "integer":
         return f"{c} is {_shown(c, value)}, expected a whole number"
     if check.kind == "timestamp":
-        return f"{c} is {_shown(c, value)}, expected a date-time like {TIMESTAMP_SHAPE}"
+        shape = check.shape or TIMESTAMP_SHAPE
+        what = "a date-time" if "HH" in shape else "a date"
+        return f"{c} is {_shown(c, value)}, expected {what} like {shape}"
     if check.kind == "accepted":
         allowed = [f"'{v}'" for v in check.allowed]
         expected = " or ".join(allowed) if len(allowed) <= 2 else "one of " + ", ".join(allowed)
         return f"{c} is {_shown(c, value)}, expected {expected}"
+    if check.kind == "pattern":
+        return f"{c} is {_shown(c, value)}, expected {check.shape}"
     if check.kind == "range":
         lo, hi = check.bounds  # type: ignore[misc]
         return f"{c} is {_shown(c, value)}, outside the sane range {lo}..{hi}"
@@ -296,18 +312,20 @@ def _failing_rows(index_list: list[dict]) -> list[int]:
     return out
 
 
-def run_suite(ctx: Any, dataset: str, checks: list[Check], frame: pd.DataFrame, run_id: str) -> dict[str, list[int]]:
-    """Run suite ``raw_isams.<dataset>`` on ``frame``; return rule -> failing ``_row`` numbers."""
+def run_suite(
+    ctx: Any, dataset: str, checks: list[Check], frame: pd.DataFrame, run_id: str, schema: str = RAW_SCHEMA,
+) -> dict[str, list[int]]:
+    """Run suite ``<schema>.<dataset>`` on ``frame``; return rule -> failing ``_row`` numbers."""
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
-    source = ctx.data_sources.add_or_update_pandas(RAW_SCHEMA)
+    source = ctx.data_sources.add_or_update_pandas(schema)
     batch = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("current_load")
-    suite = ctx.suites.add(gx.ExpectationSuite(name=f"{RAW_SCHEMA}.{dataset}"))
+    suite = ctx.suites.add(gx.ExpectationSuite(name=f"{schema}.{dataset}"))
     for check in checks:
         suite.add_expectation(expectation(check))
     definition = ctx.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{RAW_SCHEMA}.{dataset}", data=batch, suite=suite))
+        gx.ValidationDefinition(name=f"{schema}.{dataset}", data=batch, suite=suite))
     result = definition.run(
         batch_parameters={"dataframe": frame}, result_format=RESULT_FORMAT,
         run_id=RunIdentifier(run_name=run_id))
@@ -315,7 +333,7 @@ def run_suite(ctx: Any, dataset: str, checks: list[Check], frame: pd.DataFrame, 
     for r in result.results:
         rule = r.expectation_config.meta["rule"]
         if r.exception_info and r.exception_info.get("raised_exception"):
-            raise RuntimeError(f"GX could not evaluate {dataset} {rule}: {r.exception_info.get('exception_message')}")
+            raise RuntimeError(f"GX could not evaluate {schema}.{dataset} {rule}: {r.exception_info.get('exception_message')}")
         if not r.success:
             failures[rule] = _failing_rows(r.result.get("unexpected_index_list") or [])
     return failures
@@ -374,7 +392,8 @@ def validate_landed(
     docs_dir: Path | None = None,
     today: date,
 ) -> ValidationReport:
-    """Validate the current rows of ``load_ids`` (None: all current rows), quarantine failures, build docs.
+    """Validate the current rows of ``load_ids`` (None: all current rows) of every raw schema with rules
+    (``rules.RAW_SCHEMAS``), quarantine failures, build docs.
 
     Opens the warehouse for writing (ops.quarantine), so run it when dlt and dbt are not running.
     """
@@ -383,20 +402,25 @@ def validate_landed(
     report = ValidationReport(run_id)
     with warehouse.connect() as con:
         quarantine.ensure(con)
-        tables = _raw_columns(con)
-        report.skipped = sorted(t for t in tables if t not in {r.name for r in RULES})
-        work = [(r, tables[r.name]) for r in RULES if r.name in tables]
+        work: list[tuple[DatasetRules, list[str]]] = []
+        for schema in RAW_SCHEMAS:
+            tables = _raw_columns(con, schema)
+            named = {r.name for r in ALL_RULES if r.schema == schema}
+            prefix = "" if schema == RAW_SCHEMA else f"{schema}."
+            report.skipped += sorted(prefix + t for t in tables if t not in named)
+            work += [(r, tables[r.name]) for r in ALL_RULES if r.schema == schema and r.name in tables]
         frames = [(r, cols, load_frame(con, r, cols, load_ids)) for r, cols in work]
         frames = [(r, cols, f) for r, cols, f in frames if len(f)]
         ctx = _context(docs_dir) if frames else None
         now, rows = datetime.now(), []
         for rules, columns, frame in frames:
             checks = checks_for(rules, columns, today)
-            failures = run_suite(ctx, rules.name, checks, frame, run_id)
+            failures = run_suite(ctx, rules.name, checks, frame, run_id, rules.schema)
             rows += quarantine_rows(rules, checks, frame, failures, run_id, now)
             report.results += per_school(rules.name, frame, failures)
         report.quarantined = quarantine.record(con, rows)
-        quarantine.create_view(con, {r.name: r for r, _ in work}, tables)
+        quarantine.create_view(con, {(r.schema, r.name): r for r, _ in work},
+                               {(r.schema, r.name): cols for r, cols in work})
     if ctx is not None:
         docs_dir.mkdir(parents=True, exist_ok=True)
         ctx.build_data_docs(site_names=[SITE_NAME])
@@ -407,12 +431,16 @@ def validate_landed(
 
 
 def load_ids_since(warehouse: Warehouse, since: datetime) -> set[str]:
-    """The dlt loads completed at or after ``since`` (the loads of a run that started then)."""
+    """The dlt loads completed at or after ``since`` (the loads of a run that started then), in every raw
+    schema (each has its own ``_dlt_loads``)."""
+    out: set[str] = set()
     with warehouse.connect(read_only=True) as con:
-        if not con.table_exists(RAW_SCHEMA, "_dlt_loads"):
-            return set()
-        rows = con.execute(
-            f"select load_id from {RAW_SCHEMA}._dlt_loads where status = 0 and inserted_at >= ?",
-            [since.astimezone()],
-        ).fetchall()
-    return {r[0] for r in rows}
+        for schema in RAW_SCHEMAS:
+            if not con.table_exists(schema, "_dlt_loads"):
+                continue
+            rows = con.execute(
+                f"select load_id from {schema}._dlt_loads where status = 0 and inserted_at >= ?",
+                [since.astimezone()],
+            ).fetchall()
+            out |= {r[0] for r in rows}
+    return out

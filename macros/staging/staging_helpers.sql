@@ -86,6 +86,7 @@
   Raw rows that failed validation at landing (ingestion/validation: ops.quarantine, written by the nightly
   job between dlt and dbt) are left out here, once for every staging model: a raw row is left out when
   ops.quarantine holds its record (`key` is the dataset's record id column: `id`; `person_id` for contacts;
+  `record_id` for every SEEMiS table, validated in raw_seemis like raw_isams;
   a record whose key is null is quarantined as `_dlt_id=<its _dlt_id>`) for the load that wrote the row
   (`_dlt_load_id`). Only that version goes: the record's earlier, good versions stay.
 
