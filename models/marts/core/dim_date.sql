@@ -1,5 +1,6 @@
 {#-
-  One row per calendar date of every academic year any school's calendar touches (1 Sep - 31 Aug), school-agnostic. academic_year by the date rule (1 Sep - 31 Aug); academic_week 1 = the week of 1 Sep; term and
+  One row per calendar date of every academic year any school's calendar touches (1 Sep - 31 Aug; from the
+  first of an earlier month when a calendar starts before 1 Sep, e.g. a Scottish August), school-agnostic. academic_year by the date rule (1 Sep - 31 Aug); academic_week 1 = the week of 1 Sep; term and
   half_term are the group's predominant ones (the value most schools have on that date; ties: the
   alphabetically first); per-school terms are on fct_attendance_session. schools_open = schools for which
   the date is a school day.
@@ -30,11 +31,13 @@ open_counts as (
     group by calendar_date
 ),
 
--- Whole academic years (1 September to 31 August) around every school's calendar.
+-- Whole academic years (1 September to 31 August) around every school's calendar, starting earlier when a
+-- calendar does (a Scottish session opens in August): from the first of that month.
 bounds as (
     select
         min(academic_year_start) as first_year,
-        max(academic_year_start) as last_year
+        max(academic_year_start) as last_year,
+        cast({{ dbt.date_trunc('month', 'min(calendar_date)') }} as date) as first_month
     from {{ ref('academic_calendar') }}
 ),
 
@@ -47,7 +50,8 @@ dates as (
         s.calendar_date,
         coalesce(o.schools_open, 0) as schools_open
     from (
-        select cast({{ dbt.dateadd('day', 'spine.generated_number - 1', academic_year_start_date('b.first_year')) }} as date) as calendar_date,
+        select cast({{ dbt.dateadd('day', 'spine.generated_number - 1',
+                'least(' ~ academic_year_start_date('b.first_year') ~ ', b.first_month)') }} as date) as calendar_date,
             b.last_year
         from bounds as b
         cross join spine
