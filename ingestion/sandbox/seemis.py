@@ -4,7 +4,7 @@
 ``pupils_<D>.csv``, ``enrolments_<D>.csv`` and ``attendance_<D>.csv`` (the openings of the last 7 calendar
 days, so marks are re-sent and some corrected between nights: an unexplained 32 becomes a 22 once the
 family phones), ``terms_<D>.csv`` when the folder has none, and on the first night
-``attendance_backfill_<D>.csv`` from the register start (``core.config.default_register_start``) to D-7.
+``attendance_backfill_<D>.csv`` from the first opening of the previous session (mid-August) to D-7.
 Earlier files stay (the folder accumulates), and each file's mtime is a fixed time on its night. Every
 value is a function of (seed, pupil, date, opening) and the night only, so the same inputs give the same bytes.
 
@@ -24,7 +24,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from ingestion.core.config import default_register_start
 from ingestion.sandbox.names import BOYS, GIRLS, SURNAMES
 
 CODE, NAME, PHASE = "GBA", "Glenbrae Academy", "secondary"
@@ -270,7 +269,7 @@ def write_exports(folder: Path, as_of: date, seed: int = 42) -> list[Path]:
         written.append(_write(folder / f"terms_{stamp}.csv", HEADERS["terms"], lines, as_of, 2))
     first_day = as_of - timedelta(days=WINDOW_DAYS - 1)
     if not any(f.name.startswith("attendance") for f in folder.iterdir()):
-        start = default_register_start(as_of)
+        start = session_terms(session_year(as_of) - 1)[0].start  # the previous session, from its first opening
         lines = attendance_lines(seed, pupils, start, first_day - timedelta(days=1), as_of)
         written.append(_write(folder / f"attendance_backfill_{stamp}.csv", HEADERS["attendance"], lines, as_of, 3))
     lines = attendance_lines(seed, pupils, first_day, as_of, as_of)

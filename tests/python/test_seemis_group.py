@@ -67,13 +67,14 @@ def test_both_sources_land_every_night(story):
         assert night["isams"] == [("england",)]
     assert first["counts"]["schools"] == 1 and first["counts"]["terms"] == 8
     assert 355 <= first["counts"]["pupils"] <= 365
-    # the backfill (from 1 Sep 2024) and the week to 3 Dec: every mark once
+    # the backfill (from the 2024/25 session's first pupil day, Wed 21 Aug 2024: term 1 opens Mon 19 Aug with two
+    # in-service days) and the week to 3 Dec: every mark once
     keys = set()
     for name in ("attendance_backfill_20251203.csv", "attendance_20251203.csv"):
         with (story["folder"] / name).open(newline="") as handle:
             keys |= {(r["Pupil ID"], r["Date"], r["Opening"]) for r in csv.DictReader(handle)}
     assert first["counts"]["attendance"] == len(keys) > 150_000
-    assert first["reloads"] == (date(2024, 9, 2), NIGHT1)
+    assert first["reloads"] == (date(2024, 8, 21), NIGHT1)
     # night 2 adds 4 Dec only (360 pupils on roll: 360 S1-S6 + the joiner - the leaver) (the other six days were re-sent), and corrects some 32s into 22s
     assert second["counts"]["attendance"] - first["counts"]["attendance"] == 2 * 360  # 361 enrolled, 1 has left
     # 1 Dec is 3 days old on 4 Dec: the sicknesses first shown as 32 are 22 now, the day's total unchanged
