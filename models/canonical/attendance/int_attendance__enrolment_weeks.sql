@@ -118,9 +118,11 @@ select
     g.school_code,
     g.academic_year,
     g.week_start,
-    -- week of the academic year as dim_date counts it: 1 = the Monday-to-Sunday week holding 1 September
+    -- week of the academic year: 1 = the Monday-to-Sunday week holding its first day (1 September, as dim_date
+    -- counts it; 1 August in Scotland)
     cast({{ dbt.datediff(
-        dbt.date_trunc('week', academic_year_start_date('substring(g.academic_year, 1, 4)')),
+        dbt.date_trunc('week', academic_year_start_date('substring(g.academic_year, 1, 4)',
+                                                        academic_year_first_month('sc.jurisdiction'))),
         'g.week_start',
         'day'
     ) }} / 7 + 1 as integer) as academic_week,
@@ -138,6 +140,8 @@ select
     a.{{ column }}{{ ',' if not loop.last }}
     {%- endfor %}
 from grid as g
+left join {{ ref('schools') }} as sc
+    on sc.school_code = g.school_code
 inner join week_attributes as a
     on a.enrolment_key = g.enrolment_key
     and a.academic_year = g.academic_year
