@@ -50,3 +50,29 @@ def scd2_disposition(as_of: date) -> dict[str, Any]:
     history as the nights themselves did."""
     boundary = datetime(as_of.year, as_of.month, as_of.day, tzinfo=timezone.utc)
     return {**SCD2, "boundary_timestamp": boundary.isoformat()}
+
+
+def text_schema(name: str) -> Any:
+    """A dlt schema whose leaves stay as sent: no type auto-detection (dbt staging owns types)."""
+    import dlt
+
+    schema = dlt.Schema(name)
+    for detection in list(schema.settings.get("detections") or []):
+        schema.remove_type_detection(detection)
+    return schema
+
+
+def school_pipeline(mis: str, school_code: str, warehouse: Any, pipelines_dir: Any, dataset_name: str) -> Any:
+    """The dlt pipeline of one school of one MIS (``<mis>_<code>``: its own state, failures and packages)."""
+    import dlt
+
+    # Arrow tables (registers, export files) skip dlt's row normaliser; ask it to stamp _dlt_load_id anyway so
+    # that freshness and "last seen" work the same on every table
+    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
+    return dlt.pipeline(
+        pipeline_name=f"{mis}_{school_code.lower()}",
+        destination=warehouse.dlt_destination(),
+        dataset_name=dataset_name,
+        pipelines_dir=str(pipelines_dir),
+    )
+

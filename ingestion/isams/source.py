@@ -28,7 +28,9 @@ import pyarrow as pa
 from dlt.extract.source import DltSource
 
 from ingestion.core.config import SchoolConfig
-from ingestion.core.ingest import SCD2, IngestFailure, SchoolIngestResult, scd2_disposition  # noqa: F401 (re-exported)
+from ingestion.core.ingest import (  # noqa: F401 (SCD2 and IngestFailure are re-exported)
+    SCD2, IngestFailure, SchoolIngestResult, school_pipeline, scd2_disposition, text_schema,
+)
 from ingestion.core.shapes import Shapes, merge_shapes, record_shapes
 from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
 from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
@@ -297,19 +299,11 @@ def isams_source(
             for ds in REST_DATASETS if wanted is None or ds.name in wanted
         ]
 
-    @dlt.source(root_key=True, schema=_schema())
+    @dlt.source(root_key=True, schema=text_schema("isams"))
     def isams() -> list:
         return resources
 
     return isams()
-
-
-def _schema() -> dlt.Schema:
-    """Leaves stay strings: no timestamp auto-detection (dbt staging owns types)."""
-    schema = dlt.Schema("isams")
-    for detection in list(schema.settings.get("detections") or []):
-        schema.remove_type_detection(detection)
-    return schema
 
 
 def ingest_school(
@@ -327,15 +321,7 @@ def ingest_school(
     backfill: tuple[date, date] | None = None,
 ) -> SchoolIngestResult:
     """Load one school with its own pipeline (own state, own failures). API failures are in the result."""
-    # Arrow tables (the registers) skip dlt's row normaliser; ask it to stamp _dlt_load_id anyway so that
-    # freshness and "last seen" work the same on every table.
-    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    pipeline = dlt.pipeline(
-        pipeline_name=f"isams_{school.code.lower()}",
-        destination=warehouse.dlt_destination(),
-        dataset_name=DATASET_NAME,
-        pipelines_dir=str(pipelines_dir),
-    )
+    pipeline = school_pipeline("isams", school.code, warehouse, pipelines_dir, DATASET_NAME)
     result = SchoolIngestResult(school=school.code)
     with IsamsClient(school, transport=transport, sleep=sleep) as client:
         source = isams_source(

@@ -31,7 +31,7 @@ import pyarrow as pa
 from dlt.extract.source import DltSource
 
 from ingestion.core.config import SchoolConfig
-from ingestion.core.ingest import IngestFailure, SchoolIngestResult, scd2_disposition
+from ingestion.core.ingest import IngestFailure, SchoolIngestResult, school_pipeline, scd2_disposition, text_schema
 from ingestion.core.redact import redact
 from ingestion.core.shapes import merge_shapes, record_shapes
 from ingestion.core.warehouse import Warehouse
@@ -220,19 +220,11 @@ def seemis_source(school: SchoolConfig, run: _Run, *, today: date, datasets: Seq
     if wanted is None:
         resources.append(_school_resource(school))
 
-    @dlt.source(root_key=True, schema=_schema())
+    @dlt.source(root_key=True, schema=text_schema("seemis"))
     def seemis() -> list:
         return resources
 
     return seemis()
-
-
-def _schema() -> dlt.Schema:
-    """Every value stays text: no type auto-detection (dbt staging owns types)."""
-    schema = dlt.Schema("seemis")
-    for detection in list(schema.settings.get("detections") or []):
-        schema.remove_type_detection(detection)
-    return schema
 
 
 def ingest_school(
@@ -247,13 +239,7 @@ def ingest_school(
     """Load one SEEMiS school's new or changed export files with its own pipeline (own state)."""
     if school.folder is None:
         raise ValueError(f"school {school.code}: a SEEMiS school needs a folder")
-    dlt.config["normalize.parquet_normalizer.add_dlt_load_id"] = True
-    pipeline = dlt.pipeline(
-        pipeline_name=f"seemis_{school.code.lower()}",
-        destination=warehouse.dlt_destination(),
-        dataset_name=DATASET_NAME,
-        pipelines_dir=str(pipelines_dir),
-    )
+    pipeline = school_pipeline("seemis", school.code, warehouse, pipelines_dir, DATASET_NAME)
     result = SchoolIngestResult(school=school.code)
     run = _Run(school, result)
     if not school.folder.is_dir():
