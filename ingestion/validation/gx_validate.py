@@ -166,6 +166,31 @@ def _parsed(column: str) -> str:
     return f"{column}__as_timestamp"
 
 
+def _verdict(check: Check) -> str:
+    """The boolean column a timestamp or range check reads (see :func:`derive_verdicts`)."""
+    return f"{check.column}__{check.kind}_ok"
+
+
+def derive_verdicts(frame: pd.DataFrame, checks: list[Check]) -> None:
+    """Vectorised verdicts for the timestamp and range checks, as boolean columns GX then checks are all true.
+
+    GX's own expectations for these (strftime format, between) call Python per row: measured, they were
+    most of a night's validation time on the register table (~9 M rows a year). The same verdicts from the
+    parsed column ``load_frame`` built (``pd.to_datetime`` with the schema's format, unparseable text NaT):
+    a value passes ``timestamp`` when it is null or parsed, and ``range`` when it did not parse (the
+    timestamp check reports that) or lies inside the bounds (the upper day included)."""
+    for check in checks:
+        if check.kind not in ("timestamp", "range") or check.column not in frame.columns:
+            continue
+        parsed = frame[_parsed(check.column)]
+        if check.kind == "timestamp":
+            frame[_verdict(check)] = frame[check.column].isna().to_numpy() | parsed.notna().to_numpy()
+        else:
+            lo, hi = check.bounds  # type: ignore[misc]
+            inside = (parsed >= pd.Timestamp(lo)) & (parsed < pd.Timestamp(hi) + pd.Timedelta(days=1))
+            frame[_verdict(check)] = parsed.isna().to_numpy() | inside.fillna(False).to_numpy(dtype=bool)
+
+
 def _scope(con: Connection, load_ids: set[str]) -> None:
     """The loads to validate, as temp table ``_scope_loads`` (portable; no list parameters)."""
     con.execute("drop table if exists _scope_loads")
@@ -227,18 +252,12 @@ def expectation(check: Check) -> Any:
         return gxe.ExpectColumnValuesToNotBeNull(column=check.column, meta=meta)
     if check.kind == "integer":
         return gxe.ExpectColumnValuesToMatchRegex(column=check.column, regex=INTEGER_REGEX, meta=meta)
-    if check.kind == "timestamp":
-        return gxe.ExpectColumnValuesToMatchStrftimeFormat(
-            column=check.column, strftime_format=check.date_format, meta=meta)
+    if check.kind in ("timestamp", "range"):  # verdicts worked out by derive_verdicts
+        return gxe.ExpectColumnValuesToBeInSet(column=_verdict(check), value_set=[True], meta=meta)
     if check.kind == "accepted":
         return gxe.ExpectColumnValuesToBeInSet(column=check.column, value_set=list(check.allowed), meta=meta)
     if check.kind == "pattern":
         return gxe.ExpectColumnValuesToMatchRegex(column=check.column, regex=check.regex, meta=meta)
-    if check.kind == "range":
-        lo, hi = check.bounds  # type: ignore[misc]
-        return gxe.ExpectColumnValuesToBeBetween(
-            column=_parsed(check.column), min_value=pd.Timestamp(lo),
-            max_value=pd.Timestamp(hi) + pd.Timedelta(days=1), strict_max=True, meta=meta)
     if check.kind == "ordered":
         return gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A=_parsed(check.column), column_B=_parsed(check.other or ""), or_equal=True,
@@ -322,6 +341,7 @@ def run_suite(
     source = ctx.data_sources.add_or_update_pandas(schema)
     batch = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("current_load")
     suite = ctx.suites.add(gx.ExpectationSuite(name=f"{schema}.{dataset}"))
+    derive_verdicts(frame, checks)
     for check in checks:
         suite.add_expectation(expectation(check))
     definition = ctx.validation_definitions.add(
