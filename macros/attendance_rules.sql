@@ -119,7 +119,9 @@
   attendance_sessions), hence one macro.
 -#}
 {% macro attendance_lookback_delete(date_column='session_date', whole_months=false) -%}
-    {%- if is_incremental() -%}
+    {#- Spark's Parquet tables have no DELETE: there the run overwrites whole academic-year partitions instead
+        (attendance_spark_years_filter) -#}
+    {%- if is_incremental() and target.type != 'spark' -%}
         delete from {{ this }} where {{ date_column }} >= {{ attendance_lookback_month_start() if whole_months else attendance_lookback_start() }}
     {%- endif -%}
 {%- endmacro %}
@@ -144,14 +146,63 @@
   carried attributes run across it (months are self-contained: they rebuild from the look-back's month); years that ended before the window are left as they were, as attendance_sessions leaves
   their sessions. Call it only inside is_incremental().
 -#}
-{% macro attendance_years_to_rebuild(date_column) -%}
+{% macro attendance_years_to_rebuild(date_column, from_calendar=false) -%}
     (
+        {%- if from_calendar %}
+        {#- attendance_sessions itself: the years of the window's dates in each school's calendar, and the date
+            rule's years (both jurisdictions) of the window's first and last day, for sessions outside terms -#}
+        select academic_year from {{ ref('academic_calendar') }}
+        where calendar_date >= {{ attendance_lookback_start() }} and calendar_date <= {{ as_of_date() }}
+        {%- for day in [attendance_lookback_start(), as_of_date()] %}
+        {%- for first_month in [8, 9] %}
+        union
+        select {{ academic_year_label(academic_year_start(day, first_month)) }}
+        {%- endfor %}
+        {%- endfor %}
+        {%- else %}
         select academic_year from {{ ref('attendance_sessions') }}
         where session_date >= {{ attendance_lookback_start() }}
+        {%- endif %}
         union
         select academic_year from {{ this }}
         where {{ date_column }} >= {{ attendance_lookback_start() }}
     )
+{%- endmacro %}
+
+
+{#-
+  attendance_spark_years_filter(academic_year_column, date_column, from_calendar=false) -> SQL condition, on
+  Spark only (empty elsewhere, and on a full build): the incremental attendance models on Spark are Parquet
+  tables partitioned by academic_year and built with incremental_strategy insert_overwrite (Spark has no
+  DELETE without Delta or Iceberg), so an incremental run must produce whole academic years: those of
+  attendance_years_to_rebuild(date_column). Every partition it writes replaces the stored one; the others are
+  kept. (A year none of whose sessions is left would keep its stored rows: only possible when every session of
+  a year lies in the look-back window and all of them disappear.) Starts with `and`.
+-#}
+{% macro attendance_spark_years_filter(academic_year_column, date_column, from_calendar=false) -%}
+    {%- if is_incremental() and target.type == 'spark' -%}
+        and {{ academic_year_column }} in {{ attendance_years_to_rebuild(date_column, from_calendar) }}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+  attendance_incremental_since(since) -> SQL condition starting with `and`, or nothing on a full build: an
+  incremental run's rows are dated on or after `since` (the look-back window the pre-hook deleted). On Spark
+  the run rebuilds whole academic years (attendance_spark_years_filter), so the date bound there is the
+  1 January before the earliest year to rebuild starts (a bound safely before any of its sessions).
+-#}
+{% macro attendance_incremental_since(date_column, since, this_date_column='session_date', from_calendar=false) -%}
+    {%- if is_incremental() -%}
+        {%- if target.type == 'spark' -%}
+        and {{ date_column }} >= (
+            select make_date(cast(substring(min(academic_year), 1, 4) as integer), 1, 1)
+            from {{ attendance_years_to_rebuild(this_date_column, from_calendar) }} as years
+        )
+        {%- else -%}
+        and {{ date_column }} >= {{ since }}
+        {%- endif -%}
+    {%- endif -%}
 {%- endmacro %}
 
 

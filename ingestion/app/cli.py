@@ -171,6 +171,33 @@ def cmd_export(args: argparse.Namespace) -> int:
     return pipeline.EXIT_OK
 
 
+def cmd_lake(args: argparse.Namespace) -> int:
+    from ingestion.app.lake import publish_lake
+
+    warehouse = _warehouse(args)
+    if warehouse.kind != "duckdb" or not warehouse.exists():
+        raise cfg.ConfigError(f"the lake is published from an existing DuckDB warehouse, not {warehouse.describe()}")
+    with pipeline.warehouse_lock(warehouse, command="lake", console=console) as lock:
+        lock.set_phase("lake")
+        tables = publish_lake(warehouse, args.lake, warehouse.local_dir / "lake_pipelines")
+    console.print(f"Lake: {len(tables)} tables, {sum(t.rows for t in tables):,} rows in {args.lake}")
+    return pipeline.EXIT_OK
+
+
+def cmd_spark_build(args: argparse.Namespace) -> int:
+    from ingestion.app import spark
+
+    try:
+        spark.check_installed()
+    except spark.SparkUnavailable as exc:
+        raise cfg.ConfigError(str(exc)) from exc
+    rc = spark.run_dbt_on_spark(
+        spark.build_args(full_refresh=args.full_refresh, unit_tests=args.unit_tests),
+        args.lake, Path(args.spark_dir).resolve(), args.today,
+    )
+    return pipeline.EXIT_OK if rc == 0 else pipeline.EXIT_BUILD_FAILED
+
+
 def cmd_publish(args: argparse.Namespace) -> int:
     warehouse = _warehouse(args)
     try:
@@ -365,6 +392,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default $SCHOOLWH_WAREHOUSE or warehouse/schoolwh.duckdb)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for <mart>.parquet and manifest.json")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("lake", help="write the raw layer of the DuckDB warehouse to the lake (Parquet, dlt's "
+                                    "filesystem destination) that --target spark reads")
+    p.add_argument("--warehouse", metavar="PATH", help="DuckDB file (default $SCHOOLWH_WAREHOUSE or warehouse/schoolwh.duckdb)")
+    p.add_argument("--lake", required=True, metavar="URL", help="a folder, or an object-storage URL dlt can write")
+    p.set_defaults(func=cmd_lake)
+
+    p = sub.add_parser("spark-build", help="dbt build on Apache Spark (session mode) from the lake; needs "
+                                           ".venv-spark (make spark-install)")
+    p.add_argument("--lake", required=True, metavar="URL", help="the lake `schoolwh lake` wrote")
+    p.add_argument("--spark-dir", required=True, metavar="DIR", help="Spark's tables and metastore (kept between runs)")
+    p.add_argument("--today", type=_date, default=date.today(), metavar="DATE", help="the run's as-of date")
+    p.add_argument("--unit-tests", action="store_true", help="also run the dbt unit tests")
+    _full_refresh(p)
+    p.set_defaults(func=cmd_spark_build)
 
     p = sub.add_parser("publish", help="write the serving file for analysts (marts only, readable by DuckDB 1.x) "
                                        "from the DuckDB warehouse; the nightly does it after a successful build")

@@ -41,3 +41,7 @@
 {% macro postgres__schoolwh_sha256_hex(text_expression) -%}
     encode(sha256(convert_to({{ text_expression }}, 'UTF8')), 'hex')
 {%- endmacro %}
+
+{% macro spark__schoolwh_sha256_hex(text_expression) -%}
+    sha2({{ text_expression }}, 256)
+{%- endmacro %}

@@ -147,7 +147,7 @@
                             order by grouped._dlt_valid_from
                             rows between unbounded preceding and unbounded following
                         ) is null
-                        then min(case when grouped._failed then {{ staging_utc('grouped._dlt_valid_from') }} end) over (
+                        then min(case when grouped._failed then {{ utc_timestamp('grouped._dlt_valid_from') }} end) over (
                             partition by grouped.school_code, grouped._record_id, grouped._good_group
                         )
                     end as _stale_since
@@ -209,8 +209,8 @@
 {% macro staging_try_cast(text, data_type) -%}
     {%- if data_type in ['integer', 'bigint'] -%}
         {%- set digits = '9' if data_type == 'integer' else '18' -%}
-        case when {{ text }} ~ '^[-+]?[0-9]{1,{{ digits }}}$' then
-            {%- if target.type == 'duckdb' %} try_cast({{ text }} as {{ data_type }})
+        case when {{ regex_matches(text, "'^[-+]?[0-9]{1," ~ digits ~ "}$'") }} then
+            {%- if target.type in ('duckdb', 'spark') %} try_cast({{ text }} as {{ data_type }})
             {%- else %} cast({{ text }} as {{ data_type }})
             {%- endif %} end
     {%- elif data_type in ['date', 'timestamp'] -%}
@@ -221,8 +221,8 @@
                 try_cast({{ text }} as timestamp)
             {%- endif -%}
         {%- else -%}
-            {%- set iso = "'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?$'" -%}
-            case when {{ text }} ~ {{ iso }} then
+            {%- set iso = "'^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6})?)?)?$'" -%}
+            case when {{ regex_matches(text, iso) }} then
                 case when extract(month from cast(substring({{ text }}, 1, 7) || '-01' as date)
                         + (cast(substring({{ text }}, 9, 2) as integer) - 1))
                         = cast(substring({{ text }}, 6, 2) as integer)
@@ -285,12 +285,6 @@
 {%- endmacro %}
 
 
-{#- A dlt timestamptz expression as a UTC timestamp (without time zone), the same on DuckDB and PostgreSQL. -#}
-{% macro staging_utc(expression) -%}
-    cast(({{ expression }}) at time zone 'UTC' as timestamp)
-{%- endmacro %}
-
-
 {#-
   The SCD2 validity columns of a dlt `scd2` table, in contract order:
       valid_from (timestamp, UTC), valid_to (timestamp, UTC, null = current version), is_current_version
@@ -302,14 +296,14 @@
 {% macro staging_scd2_columns(cols, table_alias=none) -%}
     {%- set prefix = table_alias ~ '.' if table_alias else '' -%}
     {%- if cols is not none and '_dlt_valid_from' in cols and '_dlt_valid_to' in cols -%}
-        {{ staging_utc(prefix ~ '_dlt_valid_from') }} as valid_from,
-        {{ staging_utc(prefix ~ '_stitched_valid_to') }} as valid_to,
+        {{ utc_timestamp(prefix ~ '_dlt_valid_from') }} as valid_from,
+        {{ utc_timestamp(prefix ~ '_stitched_valid_to') }} as valid_to,
         ({{ prefix }}_stitched_valid_to is null) as is_current_version,
         {{ prefix }}_stale_since as stale_since
     {%- elif staging_has_column(cols, '_dlt_valid_from') -%}
         {#- parsing, or a dbt unit-test fixture (the fixture gives _dlt_valid_from/_dlt_valid_to) -#}
-        {{ staging_utc(prefix ~ '_dlt_valid_from') }} as valid_from,
-        {{ staging_utc(prefix ~ '_dlt_valid_to') }} as valid_to,
+        {{ utc_timestamp(prefix ~ '_dlt_valid_from') }} as valid_from,
+        {{ utc_timestamp(prefix ~ '_dlt_valid_to') }} as valid_to,
         ({{ prefix }}_dlt_valid_to is null) as is_current_version,
         cast(null as timestamp) as stale_since
     {%- else -%}
@@ -328,7 +322,7 @@
 {% macro staging_loaded_at(cols, table_alias=none) -%}
     {%- set prefix = table_alias ~ '.' if table_alias else '' -%}
     {%- if staging_has_column(cols, '_dlt_load_id') -%}
-        {{ staging_utc('to_timestamp(cast(' ~ prefix ~ '_dlt_load_id as double precision))') }}
+        {{ epoch_seconds_to_timestamp(prefix ~ '_dlt_load_id') }}
     {%- else -%}
         cast(null as timestamp)
     {%- endif -%}

@@ -41,7 +41,7 @@ loads as (
         school_code,
         '{{ mis }}' as source_system,
         '{{ dataset }}' as dataset,
-        {{ staging_utc('to_timestamp(max(cast(_dlt_load_id as double precision)))') }} as last_loaded_at
+        max({{ epoch_seconds_to_timestamp('_dlt_load_id') }}) as last_loaded_at
     from {{ raw }}
     group by school_code
             {%- endset %}
@@ -169,7 +169,7 @@ freshness as (
         datasets.dataset,
         datasets.is_register_dataset,
         loads.last_loaded_at,
-        {{ dbt.datediff('loads.last_loaded_at', staging_utc(dbt.current_timestamp()), 'hour') }} as hours_since_last_load,
+        {{ dbt.datediff('loads.last_loaded_at', utc_timestamp(dbt.current_timestamp()), 'hour') }} as hours_since_last_load,
         runs.last_run_at,
         runs.last_successful_run_at,
         {{ dbt.datediff('runs.last_successful_run_at', 'cast(' ~ dbt.current_timestamp() ~ ' as timestamp)', 'hour') }} as hours_since_last_successful_run,

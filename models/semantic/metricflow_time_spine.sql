@@ -5,7 +5,7 @@
 {{ config(materialized='table', schema='marts') }}
 
 with spine as (
-    {{ dbt.generate_series(366 * 60) }}
+    {{ integer_series(366 * 60) }}
 )
 
 select cast({{ dbt.dateadd('day', 'generated_number - 1', "cast('2000-01-01' as date)") }} as date) as date_day

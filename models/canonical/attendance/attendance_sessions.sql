@@ -20,6 +20,13 @@
   that whole window from the table, so a mark removed, un-taken or quarantined inside it disappears too.
   Anything that changes outside the window needs `dbt build --full-refresh` (see the model description).
 -#}
+{#- a session's academic year: its school calendar's, else the date rule of the school's jurisdiction -#}
+{%- set session_academic_year -%}
+    coalesce(
+        cal.academic_year,
+        {{ academic_year_label(academic_year_start('s.session_date', academic_year_first_month('s.jurisdiction'))) }}
+    )
+{%- endset %}
 with marks as (
     select
         x.enrolment_key,
@@ -42,10 +49,9 @@ with marks as (
         on x.school_code = r.school_code and x.mis_pupil_id = r.mis_pupil_id
     where r.is_register_taken
         and r.session_date <= {{ as_of_date() }}
-        {%- if is_incremental() %}
-        -- the look-back window only: the pre-hook has deleted it from {{ this }}
-        and r.session_date >= {{ attendance_lookback_start() }}
-        {%- endif %}
+        -- an incremental run: the look-back window only (the pre-hook has deleted it from {{ this }}); on Spark
+        -- whole academic years (see attendance_spark_years_filter)
+        {{ attendance_incremental_since('r.session_date', attendance_lookback_start(), from_calendar=true) }}
 ),
 
 coded as (
@@ -54,12 +60,12 @@ coded as (
         sc.measurement_scheme,
         sc.jurisdiction,
         case
-            when m.mis_code_id is null then case when m.session = 'AM' then '/' else '\' end
+            when m.mis_code_id is null then case when m.session = 'AM' then '/' else chr(92) end
             else c.mis_code
         end as mis_code,
         case
             when m.mis_code_id is null or c.mapping_source = 'assumed_present'
-                then case when m.session = 'AM' then '/' else '\' end
+                then case when m.session = 'AM' then '/' else chr(92) end
             else c.statutory_code
         end as mapped_statutory_code,
         case when m.mis_code_id is null then 'registered_without_code' else coalesce(c.mapping_source, 'none') end
@@ -100,10 +106,7 @@ select
     s.mis_pupil_id,
     s.session_date,
     s.session,
-    coalesce(
-        cal.academic_year,
-        {{ academic_year_label(academic_year_start('s.session_date', academic_year_first_month('s.jurisdiction'))) }}
-    ) as academic_year,
+    {{ session_academic_year }} as academic_year,
     cal.term_name,
     cal.half_term,
     s.mis_mark_id,
@@ -141,3 +144,6 @@ left join {{ ref('enrolment_attribute_history') }} as h
     on h.enrolment_key = s.enrolment_key
     and s.session_date >= h.effective_from_date
     and (h.effective_to_date is null or s.session_date <= h.effective_to_date)
+{%- if is_incremental() and target.type == 'spark' %}
+where true {{ attendance_spark_years_filter(session_academic_year, 'session_date', from_calendar=true) }}
+{%- endif %}

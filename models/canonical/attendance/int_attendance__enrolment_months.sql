@@ -16,8 +16,11 @@ with sessions as (
         cast({{ dbt.date_trunc('month', 's.session_date') }} as date) as month_start
     from {{ ref('attendance_sessions') }} as s
     {%- if is_incremental() %}
-    -- whole months from the look-back's month on: the pre-hook has deleted them from {{ this }}
-    where s.session_date >= {{ attendance_lookback_month_start() }}
+    -- whole months from the look-back's month on: the pre-hook has deleted them from {{ this }}; on Spark
+    -- whole academic years (a month's row is in the window until its last day)
+    where true
+        {{ attendance_incremental_since('s.session_date', attendance_lookback_month_start(), dbt.dateadd('day', 31, 'month_start')) }}
+        {{ attendance_spark_years_filter('s.academic_year', dbt.dateadd('day', 31, 'month_start')) }}
     {%- endif %}
 ),
 

@@ -103,7 +103,7 @@ first_register_years as (
 ),
 
 spine as (
-    {{ dbt.generate_series(20) }}
+    {{ integer_series(20) }}
 ),
 
 derived as (

@@ -64,7 +64,7 @@ school_bounds as (
 ),
 
 spine as (
-    {{ dbt.generate_series(max_days) }}
+    {{ integer_series(max_days) }}
 ),
 
 dates as (
@@ -105,7 +105,7 @@ days as (
         t.term_name,
         t.term_start_date,
         t.term_finish_date,
-        extract(isodow from t.calendar_date) between 1 and 5 as is_weekday,
+        {{ iso_day_of_week('t.calendar_date') }} between 1 and 5 as is_weekday,
         t.term_id is not null as is_in_term,
         r.session_date is not null as has_registers,
         t.last_register_date is null or t.calendar_date > t.last_register_date as is_after_last_register

@@ -42,7 +42,7 @@ bounds as (
 ),
 
 spine as (
-    {{ dbt.generate_series(366 * 40) }}
+    {{ integer_series(366 * 40) }}
 ),
 
 dates as (
@@ -77,8 +77,8 @@ select
     cast({{ dbt.date_trunc('month', 'd.calendar_date') }} as date) as month_start,
     cast(extract(year from d.calendar_date) as integer) as calendar_year,
     cast(extract(month from d.calendar_date) as integer) as month_number,
-    cast(extract(isodow from d.calendar_date) as integer) as iso_day_of_week,
-    extract(isodow from d.calendar_date) between 1 and 5 as is_weekday,
+    {{ iso_day_of_week('d.calendar_date') }} as iso_day_of_week,
+    {{ iso_day_of_week('d.calendar_date') }} between 1 and 5 as is_weekday,
     cast(d.schools_open as integer) as schools_open,
     d.schools_open > 0 as is_school_day_anywhere
 from dates as d

@@ -98,7 +98,7 @@ select
     cast(registered_at as date) as session_date,
     case
         when registered_at is null then null
-        when cast(registered_at as time) < cast('12:00:00' as time) then 'AM'
+        when extract(hour from registered_at) < 12 then 'AM'
         else 'PM'
     end as session,
     registered_at,

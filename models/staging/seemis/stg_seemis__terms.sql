@@ -21,7 +21,7 @@ select
     session,
     {{ staging_try_cast('substring(session, 1, 4)', 'integer') }} as school_year,
     -- a term numbered only ('1') is named 'Term 1', as a person reads it
-    case when term ~ '^[0-9]+$' then 'Term ' || term else term end as term_name,
+    case when {{ regex_matches('term', "'^[0-9]+$'") }} then 'Term ' || term else term end as term_name,
     start_date,
     finish_date,
     loaded_at
