@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 # Unit-level modules: no warehouse build, no dbt, no PostgreSQL. `make test-fast` runs them (under a minute);
 # `make test` runs everything. A module joins this list only if that stays true.
 FAST_MODULES = frozenset({
-    "test_architecture", "test_catalogue", "test_client", "test_config", "test_faults", "test_jsonnet", "test_quirks",
+    "test_architecture", "test_catalogue", "test_client", "test_config", "test_faults", "test_jsonnet", "test_portability", "test_quirks",
     "test_registers", "test_reloads", "test_runlock", "test_sandbox_server", "test_seemis_config", "test_seemis_exports", "test_seemis_sandbox", "test_synthetic",
 })
 
