@@ -85,11 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--first-year", type=int, default=2025)
     p.add_argument("--today", type=date.fromisoformat, default=date(2026, 7, 16))
     p.add_argument("--out", type=Path, default=REPO / "benchmarks" / "spark_cost.json")
+    p.add_argument("--workdir", type=Path, help="keep the work files here (default: a temp dir, removed)")
     args = p.parse_args(argv)
     spark.check_installed()
     sizes = [Size(*map(int, s.split("x"))) for s in args.sizes.split(",")]
-    with tempfile.TemporaryDirectory(prefix="schoolwh-spark-cost-") as tmp:
-        points = [measure(size, args.first_year, args.today, Path(tmp)) for size in sizes]
+    if args.workdir:
+        points = [measure(size, args.first_year, args.today, args.workdir.resolve()) for size in sizes]
+    else:
+        with tempfile.TemporaryDirectory(prefix="schoolwh-spark-cost-") as tmp:
+            points = [measure(size, args.first_year, args.today, Path(tmp)) for size in sizes]
     keys = ("duckdb_full_s", "duckdb_incremental_s", "spark_full_s", "spark_incremental_s", "lake_s")
     result = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),

@@ -45,6 +45,20 @@ def lake_tables(warehouse: Warehouse) -> list[tuple[str, str]]:
     return [(schema, table) for schema, table in rows]
 
 
+def lake_folders(bucket_url: str) -> list[str]:
+    """``schema/table`` of every table folder in the lake (what Spark can declare), dlt's own folders excepted."""
+    from fsspec.core import url_to_fs
+
+    fs, root = url_to_fs(bucket_url)
+    found = []
+    for schema in LAKE_SCHEMAS:
+        base = f"{root.rstrip('/')}/{schema}"
+        if fs.isdir(base):
+            found += [f"{schema}/{Path(p).name}" for p in fs.ls(base, detail=False)
+                      if fs.isdir(p) and not Path(p).name.startswith("_dlt")]
+    return sorted(found)
+
+
 def publish_lake(warehouse: Warehouse, bucket_url: str, pipelines_dir: Path) -> list[LakeTable]:
     """Write every raw and ops table of the DuckDB ``warehouse`` to the lake at ``bucket_url`` (a folder path or
     an object-storage URL), replacing each table's earlier files. Returns what was written."""

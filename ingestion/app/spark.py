@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from ingestion.app.dbt_runner import DBT_ENV, PROJECT_DIR, _dbt_executable
+from ingestion.app.lake import lake_folders
 from ingestion.app.pipeline import UNIT_TESTS
 
 
@@ -56,7 +57,8 @@ def run_dbt_on_spark(
     """``dbt <args>`` on Spark, as of ``as_of``; returns dbt's exit code. Artifacts go to ``spark_dir/dbt``."""
     check_installed()
     spark_dir.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, **DBT_ENV, **spark_env(lake, spark_dir), "DBT_PROFILES_DIR": str(PROJECT_DIR)}
+    env = {**os.environ, **DBT_ENV, **spark_env(lake, spark_dir), "DBT_PROFILES_DIR": str(PROJECT_DIR),
+           "SCHOOLWH_LAKE_TABLES": ",".join(lake_folders(lake))}  # the sources Spark can declare
     cmd = [
         *_dbt_executable(), *args, "--vars", json.dumps({"as_of_date": as_of.isoformat()}),
         "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
