@@ -187,10 +187,11 @@
 
 
 {#-
-  attendance_incremental_since(since) -> SQL condition starting with `and`, or nothing on a full build: an
-  incremental run's rows are dated on or after `since` (the look-back window the pre-hook deleted). On Spark
-  the run rebuilds whole academic years (attendance_spark_years_filter), so the date bound there is the
-  1 January before the earliest year to rebuild starts (a bound safely before any of its sessions).
+  attendance_incremental_since(date_column, since, this_date_column='session_date', from_calendar=false) -> SQL
+  condition starting with `and`, or nothing on a full build: an incremental run's rows have `date_column` on or
+  after `since` (the look-back window the pre-hook deleted). On Spark the run rebuilds whole academic years
+  (attendance_spark_years_filter, with the same this_date_column and from_calendar), so the date bound there is
+  the 1 January before the earliest year to rebuild starts (a bound safely before any of its sessions).
 -#}
 {% macro attendance_incremental_since(date_column, since, this_date_column='session_date', from_calendar=false) -%}
     {%- if is_incremental() -%}

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.core.warehouse import Warehouse
+from ingestion.core.warehouse import Connection, Warehouse
 
 # the schemas dbt's sources read (models/staging/*/_*__sources.yml, models/monitoring/_ops__sources.yml)
 LAKE_SCHEMAS = ("raw_isams", "raw_seemis", "ops")
@@ -34,14 +34,13 @@ class LakeTable:
     rows: int
 
 
-def lake_tables(warehouse: Warehouse) -> list[tuple[str, str]]:
+def lake_tables(con: Connection) -> list[tuple[str, str]]:
     """(schema, table) of every table and view the lake carries, dlt's own bookkeeping tables excepted."""
-    with warehouse.connect(read_only=True) as con:
-        rows = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            f"where table_schema in ({', '.join('?' for _ in LAKE_SCHEMAS)}) and table_name not like '\\_dlt\\_%' "
-            "escape '\\' order by 1, 2", list(LAKE_SCHEMAS),
-        ).fetchall()
+    rows = con.execute(
+        "select table_schema, table_name from information_schema.tables "
+        f"where table_schema in ({', '.join('?' for _ in LAKE_SCHEMAS)}) and table_name not like '\\_dlt\\_%' "
+        "escape '\\' order by 1, 2", list(LAKE_SCHEMAS),
+    ).fetchall()
     return [(schema, table) for schema, table in rows]
 
 
@@ -63,18 +62,17 @@ def publish_lake(warehouse: Warehouse, bucket_url: str, pipelines_dir: Path) -> 
     """Write every raw and ops table of the DuckDB ``warehouse`` to the lake at ``bucket_url`` (a folder path or
     an object-storage URL), replacing each table's earlier files. Returns what was written."""
     import dlt
-    import duckdb
 
     if warehouse.kind != "duckdb":
         raise ValueError(f"the lake is published from a DuckDB warehouse, not {warehouse.describe()}")
     written: list[LakeTable] = []
-    by_schema: dict[str, list[str]] = {}
-    for schema, table in lake_tables(warehouse):
-        by_schema.setdefault(schema, []).append(table)
     destination = dlt.destinations.filesystem(bucket_url=bucket_url, layout="{table_name}/{load_id}.{file_id}.{ext}")
-    with duckdb.connect(str(warehouse.path), read_only=True) as con:
+    with warehouse.connect(read_only=True) as con:
+        by_schema: dict[str, list[str]] = {}
+        for schema, table in lake_tables(con):
+            by_schema.setdefault(schema, []).append(table)
         for schema, tables in by_schema.items():
-            frames = {t: con.sql(f'select * from "{schema}"."{t}"').to_arrow_table() for t in tables}
+            frames = {t: con.raw.sql(f'select * from "{schema}"."{t}"').to_arrow_table() for t in tables}
             pipeline = dlt.pipeline(
                 pipeline_name=f"lake_{schema}", destination=destination, dataset_name=schema,
                 pipelines_dir=str(pipelines_dir),

@@ -69,7 +69,10 @@ def run_dbt_on_spark(
                           text=True, bufsize=1) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:
-            (echo or sys.stdout.write)(line if echo is None else line.rstrip("\n"))
+            if echo is None:
+                sys.stdout.write(line)
+            else:
+                echo(line.rstrip("\n"))
         return proc.wait()
 
 

@@ -144,6 +144,4 @@ left join {{ ref('enrolment_attribute_history') }} as h
     on h.enrolment_key = s.enrolment_key
     and s.session_date >= h.effective_from_date
     and (h.effective_to_date is null or s.session_date <= h.effective_to_date)
-{%- if is_incremental() and target.type == 'spark' %}
 where true {{ attendance_spark_years_filter(session_academic_year, 'session_date', from_calendar=true) }}
-{%- endif %}

@@ -18,9 +18,10 @@ with sessions as (
     {%- if is_incremental() %}
     -- whole months from the look-back's month on: the pre-hook has deleted them from {{ this }}; on Spark
     -- whole academic years (a month's row is in the window until its last day)
+    {%- set month_in_window_until = dbt.dateadd('day', 31, 'month_start') %}
     where true
-        {{ attendance_incremental_since('s.session_date', attendance_lookback_month_start(), dbt.dateadd('day', 31, 'month_start')) }}
-        {{ attendance_spark_years_filter('s.academic_year', dbt.dateadd('day', 31, 'month_start')) }}
+        {{ attendance_incremental_since('s.session_date', attendance_lookback_month_start(), month_in_window_until) }}
+        {{ attendance_spark_years_filter('s.academic_year', month_in_window_until) }}
     {%- endif %}
 ),
 
