@@ -16,10 +16,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from ingestion.ops import buildlog, drift, quarantine, reloads, runlog
+from ingestion.ops import buildlog, drift, fingerprints, quarantine, reloads, runlog
 
 from ingestion.app import runlock, serving, views
 from ingestion.core import shapes
+from ingestion.core.ingest import RAW_SCHEMAS
 from ingestion.core.config import Settings, default_register_start
 from ingestion.app.dbt_runner import DbtResult, artifacts_dir, run_dbt
 from ingestion.core.redact import install_log_redaction, register_secret, safe_url
@@ -131,12 +132,18 @@ def ingest_all(
         where = escape(str(school.folder) if school.source == "seemis" else safe_url(school.base_url))
         with console.status(f"[bold]Ingesting {school.code}[/] ({school.name}) from {where} ..."):
             try:
+                # an explicit --datasets or --backfill reloads what it names, changed or not
+                unchanged_since = {} if datasets or backfill else fingerprints.known(
+                    warehouse, school.source, school.code, RAW_SCHEMAS[school.source])
                 result = _ingester(school.source)(
                     school, warehouse, pipelines_dir(warehouse),
                     register_start=register_start, today=today,
                     window_days=settings.window_days, lookback_days=settings.lookback_days,
                     datasets=datasets, backfill=backfill, transport=transport, sleep=sleep,
+                    unchanged_since=unchanged_since,
                 )
+                # the load succeeded: what it landed is now what the warehouse holds
+                fingerprints.record(warehouse, school.source, school.code, outcome.run_id, result.fingerprints)
             except BaseException as exc:  # a destination/load failure: name the school, keep going ...
                 aborted = runlock.aborted_by(exc)  # ... unless SIGTERM/Ctrl-C stopped the run (or dlt in it)
                 if aborted is not None:
@@ -147,6 +154,7 @@ def ingest_all(
                 run.errors["*"] = f"school {school.code}: load failed: {exc}"
             else:
                 run.rows, run.fetched, run.retries = dict(result.rows), dict(result.fetched), result.retries
+                run.unchanged = dict(result.unchanged)
                 removed, quarantined = result.removed, result.quarantined
                 _record_quarantine(warehouse, outcome.run_id, school.code, result.quarantine_rows)
                 # dbt rebuilds at least from the earliest date re-read here (ingestion/ops/reloads.py)
@@ -163,6 +171,7 @@ def ingest_all(
         console.print(
             f"{mark} {school.code}: {sum(run.rows.values()):,} rows in {len(run.rows)} tables, "
             f"{run.retries} retries, {run.duration_seconds:.1f}s"
+            + (f", {len(run.unchanged)} unchanged dataset(s) not reloaded" if run.unchanged else "")
             + (f", {removed:,} register mark(s) no longer in iSAMS removed" if removed else "")
             + (f", [yellow]{quarantined:,} row(s) quarantined[/]" if quarantined else "")
             + (f", [red]{len(run.errors)} dataset(s) failed[/]" if run.errors else "")

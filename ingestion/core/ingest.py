@@ -3,13 +3,19 @@ dataset, and the scd2 disposition keyed on the run's as-of date. Neutral so that
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
+import orjson
+
 from ingestion.core.shapes import Shapes
 
 SCD2 = {"disposition": "merge", "strategy": "scd2"}
+# each source system's raw schema (dlt's dataset): the one place that names them for ingestion
+RAW_SCHEMAS = {"isams": "raw_isams", "seemis": "raw_seemis"}
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,40 @@ class IngestFailure:
     dataset: str
     error: str  # redacted, names school and dataset
     status: int | None = None
+
+
+# Part of every fingerprint: bump it when what a source lands for the same records changes (a new column, a
+# renamed field), so that the first run of the new code reloads every small dataset once.
+FINGERPRINT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DatasetFingerprint:
+    """What a small dataset (pupils, contacts, code lists: everything but registers) held when it last loaded:
+    a digest of its records and the shapes observed in them. A run that fetches the same records again does not
+    hand them to dlt (their scd2 merge would change nothing, and costs most of a quiet night's ingestion); it
+    replays the shapes instead, so schema drift is still checked every night."""
+
+    digest: str
+    shapes: Shapes
+
+    def shapes_json(self) -> str:
+        return orjson.dumps({k: sorted(v) for k, v in sorted(self.shapes.items())}).decode()
+
+    @classmethod
+    def from_json(cls, digest: str, shapes: str) -> DatasetFingerprint:
+        return cls(digest, {k: set(v) for k, v in orjson.loads(shapes).items()})
+
+
+def records_digest(dataset: str, records: Iterable[Mapping[str, Any]]) -> str:
+    """A digest of ``records`` that ignores their order (an API may list the same rows in another order) but
+    not their keys' order, values or count; salted with the dataset and FINGERPRINT_VERSION."""
+    lines = sorted(orjson.dumps(r, default=str) for r in records)
+    digest = hashlib.blake2b(f"{FINGERPRINT_VERSION}:{dataset}:{len(lines)}".encode(), digest_size=20)
+    for line in lines:
+        digest.update(line)
+        digest.update(b"\n")
+    return digest.hexdigest()
 
 
 @dataclass
@@ -36,8 +76,12 @@ class SchoolIngestResult:
     quarantined: int = 0  # rows not landed because they could not be parsed (SEEMiS files)
     # those rows for ops.quarantine, written by the pipeline: (dataset, record_id, rule, reason, load_id)
     quarantine_rows: list[tuple[str, str, str, str, str]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    header_drift: set[str] = field(default_factory=set)  # datasets whose failure is a refused header (complete shapes)  # lines for the run's console (e.g. a quarantined file line)
+    notes: list[str] = field(default_factory=list)  # lines for the run's console (e.g. a quarantined file line)
+    header_drift: set[str] = field(default_factory=set)  # datasets whose failure is a refused header (complete shapes)
+    # small datasets handed to dlt this run -> their fingerprint, recorded once the load succeeded
+    fingerprints: dict[str, DatasetFingerprint] = field(default_factory=dict)
+    # small datasets fetched identical to their last load, so not reloaded -> the records fetched
+    unchanged: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

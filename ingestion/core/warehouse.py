@@ -11,7 +11,8 @@ artifacts, GX docs and the run lock, kept apart per warehouse) and ``as_of``: th
 The target comes from ``--target`` or ``SCHOOLWH_TARGET`` (default ``duckdb``); the DuckDB file from
 ``--warehouse`` or ``SCHOOLWH_WAREHOUSE`` (default ``warehouse/schoolwh.duckdb``). PostgreSQL settings come
 from ``SCHOOLWH_PG_HOST``, ``SCHOOLWH_PG_PORT``, ``SCHOOLWH_PG_USER``, ``DBT_ENV_SECRET_SCHOOLWH_PG_PASSWORD``
-and ``SCHOOLWH_PG_DATABASE``. The password is never printed.
+and ``SCHOOLWH_PG_DATABASE``. The password is never printed. ``SCHOOLWH_INGEST_MEMORY_LIMIT`` (default
+``1GB``) caps the memory DuckDB may use while ingestion loads into the file (see ``INGEST_MEMORY_LIMIT``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,12 @@ Kind = Literal["duckdb", "postgres"]
 TARGETS: tuple[Kind, ...] = ("duckdb", "postgres")
 PASSWORD_ENV = "DBT_ENV_SECRET_SCHOOLWH_PG_PASSWORD"
 DEFAULT_PATH = Path("warehouse/schoolwh.duckdb")
+# DuckDB's own default is 80% of the machine's memory, and it keeps what it read cached up to that: merging one
+# more school day into an 8.8 M-mark register table held 7.7 GiB (benchmarks/README.md). With a limit it evicts,
+# and spills to disk (``<file>.tmp``) what a join or sort does not fit; the loads themselves need far less.
+INGEST_MEMORY_LIMIT_ENV = "SCHOOLWH_INGEST_MEMORY_LIMIT"
+INGEST_MEMORY_LIMIT = "1GB"
+_MEMORY = re.compile(r"[0-9]+(?:\.[0-9]+)?\s*(?:[KMGT]i?B|bytes)", re.I)
 
 
 class WarehouseConfigError(ValueError):
@@ -79,6 +86,7 @@ class Warehouse:
     path: Path
     pg: PgSettings | None = None
     as_of: date | None = None
+    ingest_memory_limit: str = INGEST_MEMORY_LIMIT  # DuckDB ``memory_limit`` of ingestion's loads
 
     @classmethod
     def duckdb(cls, path: Path, as_of: date | None = None) -> Warehouse:
@@ -97,7 +105,11 @@ class Warehouse:
             raise WarehouseConfigError(f"unknown target {kind!r} (choose {' or '.join(TARGETS)})")
         where = Path(path or env.get("SCHOOLWH_WAREHOUSE") or DEFAULT_PATH).resolve()
         pg = PgSettings.from_env(env) if kind == "postgres" else None
-        return cls(kind, where, pg, as_of)
+        limit = env.get(INGEST_MEMORY_LIMIT_ENV) or INGEST_MEMORY_LIMIT
+        if not _MEMORY.fullmatch(limit.strip()):
+            raise WarehouseConfigError(f"{INGEST_MEMORY_LIMIT_ENV} must be an amount of memory such as 1GB or 512MiB, "
+                                       f"not {limit!r}")
+        return cls(kind, where, pg, as_of, limit.strip())
 
     def at(self, as_of: date) -> Warehouse:
         """The same warehouse seen at another as-of date."""
@@ -144,7 +156,10 @@ class Warehouse:
         import dlt
 
         if self.pg is None:
-            return dlt.destinations.duckdb(str(self.path))
+            from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+            return dlt.destinations.duckdb(DuckDbCredentials(
+                str(self.path), global_config={"memory_limit": self.ingest_memory_limit}))
         return dlt.destinations.postgres(credentials={
             "database": self.pg.database, "username": self.pg.user, "password": self.pg.password,
             "host": self.pg.host, "port": self.pg.port,

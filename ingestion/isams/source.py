@@ -6,6 +6,10 @@ the fact: they are re-read over a look-back window and merged on ``(school_code,
 window (dicts load ~50x slower, see stack-notes). A dataset whose fetch fails yields nothing, because an
 empty feed would retire every row.
 
+A small dataset (everything but registers) whose records are exactly those it last loaded with
+(``unchanged``: fingerprints from ``ingestion.ops.fingerprints``) is not handed to dlt at all: its merge
+would change nothing. Its shapes are replayed for drift, and ``SchoolIngestResult.unchanged`` names it.
+
 Every dataset also reports what it received (``SchoolIngestResult.fetched`` and ``.shapes``) so the run log
 can reconcile fetched with landed, and ``ingestion.ops.drift`` can spot fields that appear, vanish or change
 kind. A value that turns from a scalar into an object/list where the warehouse column is a scalar is
@@ -29,9 +33,10 @@ from dlt.extract.source import DltSource
 
 from ingestion.core.config import SchoolConfig
 from ingestion.core.ingest import (  # noqa: F401 (SCD2 and IngestFailure are re-exported)
-    SCD2, IngestFailure, SchoolIngestResult, school_pipeline, scd2_disposition, text_schema,
+    RAW_SCHEMAS, SCD2, DatasetFingerprint, IngestFailure, SchoolIngestResult, records_digest, school_pipeline,
+    scd2_disposition, text_schema,
 )
-from ingestion.core.shapes import Shapes, merge_shapes, record_shapes
+from ingestion.core.shapes import merge_shapes, record_shapes
 from ingestion.isams.client import IsamsAuthError, IsamsClient, IsamsError
 from ingestion.isams.datasets import BATCH_DATASETS, BY_NAME, REST_DATASETS, BatchDataset, RestDataset
 from ingestion.isams.quirks import flatten, items
@@ -41,7 +46,7 @@ from ingestion.core.warehouse import Warehouse
 
 log = logging.getLogger(__name__)
 
-DATASET_NAME = "raw_isams"
+DATASET_NAME = RAW_SCHEMAS["isams"]
 REGISTERS = "registration_statuses"
 
 
@@ -97,12 +102,26 @@ def _keep_scalars(record: dict, scalars: set[str], prefix: str = "") -> dict:
     return record
 
 
-def _received(guard: _Guard, table: str, records: list[dict]) -> list[dict]:
-    """Count and observe a fetched batch of records, then protect the scalar columns they land in."""
-    guard.count(table, len(records))
+def _received(guard: _Guard, table: str, records: list[dict], observe: bool = True) -> list[dict]:
+    """Count and observe a fetched batch of a small dataset; the records to load, protected in their scalar
+    columns, or [] when they are exactly what the dataset last loaded with (its shapes are replayed).
+
+    ``observe=False`` for a table of our own making (``schools``): fingerprinted, never counted or observed."""
+    if observe:
+        guard.count(table, len(records))
     if not records:
         return records
-    merge_shapes(guard.shapes.setdefault(table, {}), record_shapes(records, normalized))
+    digest = records_digest(table, records)
+    before = guard.unchanged_since.get(table)
+    if before is not None and before.digest == digest:
+        if observe:
+            merge_shapes(guard.shapes.setdefault(table, {}), before.shapes)
+        guard.unchanged[table] = guard.unchanged.get(table, 0) + len(records)
+        return []
+    shapes = record_shapes(records, normalized) if observe else {}
+    if observe:
+        merge_shapes(guard.shapes.setdefault(table, {}), shapes)
+    guard.fingerprints[table] = DatasetFingerprint(digest, shapes)
     scalars = _scalar_columns(table)
     return [_keep_scalars(r, scalars) for r in records] if scalars else records
 
@@ -128,13 +147,16 @@ class _Guard:
     """Per-school fetch wrapper: records failures and stops using credentials iSAMS has rejected."""
 
     def __init__(
-        self, school: SchoolConfig, failures: list,
-        fetched: dict[str, int] | None = None, shapes: dict[str, Shapes] | None = None,
+        self, school: SchoolConfig, failures: list, result: SchoolIngestResult | None = None,
+        unchanged_since: dict[str, DatasetFingerprint] | None = None,
     ) -> None:
         self.school, self.failures = school, failures
         self.rejected: dict[str, IsamsAuthError] = {}  # "batch"/"rest" -> the 401 that stopped it
-        self.fetched = fetched if fetched is not None else {}  # dataset -> records received
-        self.shapes = shapes if shapes is not None else {}  # dataset -> field -> kinds (drift)
+        result = result if result is not None else SchoolIngestResult(school=school.code)
+        self.fetched = result.fetched  # dataset -> records received
+        self.shapes = result.shapes  # dataset -> field -> kinds (drift)
+        self.fingerprints, self.unchanged = result.fingerprints, result.unchanged
+        self.unchanged_since = unchanged_since or {}  # small dataset -> what it last loaded with
 
     def count(self, dataset: str, n: int) -> None:
         self.fetched[dataset] = self.fetched.get(dataset, 0) + n
@@ -243,16 +265,18 @@ def _rest_resource(ds: RestDataset, school: SchoolConfig, client: IsamsClient, g
     )
 
 
-def _school_resource(school: SchoolConfig) -> Any:
+def _school_resource(school: SchoolConfig, guard: _Guard) -> Any:
     """The school itself as configured (code, name, phase and jurisdiction; never credentials), so the warehouse can name it."""
 
     @dlt.resource(name="schools", primary_key=SCHOOL_COLUMN, write_disposition="merge",
                   columns={"phase": {"data_type": "text", "nullable": True},
                            "jurisdiction": {"data_type": "text", "nullable": True}})
-    def schools() -> Iterator[dict]:
+    def schools() -> Iterator[list[dict]]:
         # never credentials or a query string (where a pasted key would sit), whatever built the SchoolConfig
-        yield {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": safe_url(school.base_url),
+        row = {SCHOOL_COLUMN: school.code, "school_name": school.name, "base_url": safe_url(school.base_url),
                "phase": school.phase, "jurisdiction": school.jurisdiction}
+        if records := _received(guard, "schools", [row], observe=False):
+            yield records
 
     return schools
 
@@ -266,33 +290,35 @@ def isams_source(
     today: date,
     window_days: int = 14,
     lookback_days: int = 14,
-    failures: list | None = None,
     backfill: tuple[date, date] | None = None,
-    fetched: dict[str, int] | None = None,
-    shapes: dict[str, Shapes] | None = None,
-    reread: list[tuple[date, date]] | None = None,
+    result: SchoolIngestResult | None = None,
+    unchanged_since: dict[str, DatasetFingerprint] | None = None,
 ) -> DltSource:
     """One school's iSAMS data: a resource per Batch dataset, plus the REST code lists when configured.
 
-    ``failures``, ``fetched`` and ``shapes`` are filled during extraction (see ``SchoolIngestResult``).
+    ``result`` is filled during extraction (failures, fetched, shapes, re-read windows, fingerprints: see
+    ``SchoolIngestResult``); a small dataset whose records match its fingerprint in ``unchanged_since`` yields
+    nothing (see the module docstring).
     """
     wanted = set(datasets) if datasets is not None else None
     unknown = (wanted or set()) - set(BY_NAME) - {d.name for d in REST_DATASETS}
     if unknown:
         raise ValueError(f"unknown dataset(s): {', '.join(sorted(unknown))}")
-    guard = _Guard(school, failures if failures is not None else [], fetched, shapes)
+    result = result if result is not None else SchoolIngestResult(school=school.code)
+    guard = _Guard(school, result.failures, result, unchanged_since)
     resources = []
     for ds in BATCH_DATASETS:
         if wanted is not None and ds.name not in wanted:
             continue
         if ds.windowed:
             resources.append(_registers_resource(
-                ds, school, client, guard, register_start, today, window_days, lookback_days, backfill, reread
+                ds, school, client, guard, register_start, today, window_days, lookback_days, backfill,
+                result.reread_windows,
             ))
         else:
             resources.append(_batch_resource(ds, school, client, guard, today))
     if wanted is None:
-        resources.append(_school_resource(school))
+        resources.append(_school_resource(school, guard))
     if school.has_rest:
         resources += [
             _rest_resource(ds, school, client, guard)
@@ -319,15 +345,19 @@ def ingest_school(
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] = time.sleep,
     backfill: tuple[date, date] | None = None,
+    unchanged_since: dict[str, DatasetFingerprint] | None = None,
 ) -> SchoolIngestResult:
-    """Load one school with its own pipeline (own state, own failures). API failures are in the result."""
+    """Load one school with its own pipeline (own state, own failures). API failures are in the result.
+
+    ``unchanged_since``: what each small dataset last loaded with (``ingestion.ops.fingerprints``); one that
+    comes back identical is not reloaded. The caller records ``result.fingerprints`` once this returned."""
     pipeline = school_pipeline("isams", school.code, warehouse, pipelines_dir, DATASET_NAME)
     result = SchoolIngestResult(school=school.code)
     with IsamsClient(school, transport=transport, sleep=sleep) as client:
         source = isams_source(
             school, client, datasets=datasets, register_start=register_start, today=today,
-            window_days=window_days, lookback_days=lookback_days, failures=result.failures,
-            backfill=backfill, fetched=result.fetched, shapes=result.shapes, reread=result.reread_windows,
+            window_days=window_days, lookback_days=lookback_days, backfill=backfill, result=result,
+            unchanged_since=unchanged_since,
         )
         try:
             info = pipeline.run(source, loader_file_format=warehouse.loader_file_format)

@@ -32,12 +32,16 @@ create table if not exists ops.run_log (
 );
 -- Added after the first release: records received from the API (after parsing, before dlt).
 alter table ops.run_log add column if not exists rows_fetched bigint;
+-- Added with unchanged-dataset skipping: records fetched that were exactly what the dataset last loaded with,
+-- so not handed to dlt (ingestion/ops/fingerprints.py). rows_fetched = rows_landed + rows_unchanged for them.
+alter table ops.run_log add column if not exists rows_unchanged bigint;
 """
 
 COLUMNS = (
     "run_id, command, started_at, finished_at, school_code, dataset, rows_landed, http_retries, "
-    "duration_seconds, outcome, error, rows_fetched"
+    "duration_seconds, outcome, error, rows_fetched, rows_unchanged"
 )
+_PLACEHOLDERS = ", ".join("?" * 13)
 
 
 @dataclass
@@ -48,6 +52,8 @@ class SchoolRun:
     rows: dict[str, int] = field(default_factory=dict)  # rows landed per dataset
     fetched: dict[str, int] = field(default_factory=dict)  # records received from the API per dataset
     errors: dict[str, str] = field(default_factory=dict)  # dataset ('*' for the whole school) -> error
+    # records fetched identical to the dataset's last load, so not reloaded (ingestion/ops/fingerprints.py)
+    unchanged: dict[str, int] = field(default_factory=dict)
     retries: int = 0
     duration_seconds: float = 0.0
 
@@ -65,19 +71,20 @@ def write(warehouse: Warehouse, run_id: str, command: str, started_at: datetime,
     finished_at = datetime.now()
     rows = []
     for run in runs:
-        for dataset in sorted(set(run.rows) | set(run.fetched) | (set(run.errors) - {"*"})):
+        for dataset in sorted(set(run.rows) | set(run.fetched) | set(run.unchanged) | (set(run.errors) - {"*"})):
             error = run.errors.get(dataset)
             rows.append((run_id, command, started_at, finished_at, run.school, dataset, run.rows.get(dataset, 0),
-                         None, None, "failed" if error else "ok", error, run.fetched.get(dataset)))
+                         None, None, "failed" if error else "ok", error, run.fetched.get(dataset),
+                         run.unchanged.get(dataset, 0)))
         rows.append((run_id, command, started_at, finished_at, run.school, "*", sum(run.rows.values()),
                      run.retries, round(run.duration_seconds, 3), "ok" if run.ok else "failed",
                      "; ".join(f"{k}: {v}" if k != "*" else v for k, v in run.errors.items()) or None,
-                     sum(run.fetched.values())))
+                     sum(run.fetched.values()), sum(run.unchanged.values())))
     with warehouse.connect() as con:
         con.execute(DDL)
         if rows:
             # columns by name: a warehouse created before rows_fetched has it last
-            con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
+            con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({_PLACEHOLDERS})", rows)
 
 
 def write_aborted(
@@ -86,12 +93,12 @@ def write_aborted(
     """A run stopped by a signal, or killed and found by the next run: one row per school it was loading
     (dataset ``*``, outcome ``aborted``), so the log has every run and ``status`` does not call it a success."""
     finished_at = datetime.now()
-    rows = [(run_id, command, started_at, finished_at, school, "*", None, None, None, "aborted", reason, None)
+    rows = [(run_id, command, started_at, finished_at, school, "*", None, None, None, "aborted", reason, None, None)
             for school in schools]
     with warehouse.connect() as con:
         con.execute(DDL)
         if rows:
-            con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({', '.join('?' * 12)})", rows)
+            con.executemany(f"insert into ops.run_log ({COLUMNS}) values ({_PLACEHOLDERS})", rows)
 
 
 STATUS_SQL = """

@@ -31,7 +31,9 @@ import pyarrow as pa
 from dlt.extract.source import DltSource
 
 from ingestion.core.config import SchoolConfig
-from ingestion.core.ingest import IngestFailure, SchoolIngestResult, school_pipeline, scd2_disposition, text_schema
+from ingestion.core.ingest import (
+    RAW_SCHEMAS, IngestFailure, SchoolIngestResult, school_pipeline, scd2_disposition, text_schema,
+)
 from ingestion.core.redact import redact
 from ingestion.core.shapes import merge_shapes, record_shapes
 from ingestion.core.warehouse import Warehouse
@@ -43,7 +45,7 @@ from ingestion.seemis.exports import (
 
 log = logging.getLogger(__name__)
 
-DATASET_NAME = "raw_seemis"
+DATASET_NAME = RAW_SCHEMAS["seemis"]
 SCHOOL_COLUMN = "school_code"
 FILE_COLUMNS = ("source_file", "source_line", "source_modified_at")
 MAX_NOTES = 20  # quarantined lines printed per school and run; the rest are counted

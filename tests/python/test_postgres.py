@@ -30,7 +30,7 @@ from ingestion.core.warehouse import PASSWORD_ENV, Warehouse, WarehouseConfigErr
 
 TODAY = date(2026, 11, 20)
 SCHOOLWH = Path(sys.executable).parent / "schoolwh"
-OPS_OBJECTS = {"run_log", "quarantine", "quarantined_records", "schema_fields", "schema_drift"}
+OPS_OBJECTS = {"run_log", "quarantine", "quarantined_records", "schema_fields", "schema_drift", "dataset_fingerprints"}
 FORBIDDEN_SCHEMAS = ("raw_isams", "staging", "canonical", "monitoring", "ops", "restricted")
 # keyed_hash (macros/privacy) needs a deployment secret; any fixed one will do for a test build
 TEST_PUPIL_KEY_SECRET = "0123456789abcdef" * 4

@@ -291,10 +291,13 @@ def test_a_mark_removed_in_isams_is_removed_from_raw_inside_the_reread_window_on
 def test_the_schools_resource_carries_the_configured_phase_and_no_secret() -> None:
     from dataclasses import replace
 
-    from ingestion.isams.source import _school_resource
+    from ingestion.isams.source import _Guard, _school_resource
 
-    (row,) = list(_school_resource(replace(school("AAA"), phase="all_through")))
+    def resource(config: SchoolConfig):
+        return _school_resource(config, _Guard(config, []))
+
+    (row,) = list(resource(replace(school("AAA"), phase="all_through")))
     assert row["phase"] == "all_through" and row["school_name"] == "School AAA"
     assert not any(secret in str(row) for secret in (KEYS["AAA"], *REST["AAA"]))
-    (row,) = list(_school_resource(school("BBB")))  # no phase configured: the column is still there, null
+    (row,) = list(resource(school("BBB")))  # no phase configured: the column is still there, null
     assert "phase" in row and row["phase"] is None
