@@ -42,6 +42,8 @@ create table if not exists ops.dataset_fingerprints (
 def known(warehouse: Warehouse, source_system: str, school_code: str, raw_schema: str) -> dict[str, DatasetFingerprint]:
     """The school's fingerprints whose raw table (in ``raw_schema``) still holds rows of the school; {} before
     the first run. A table dropped, rebuilt or emptied of the school is loaded again, whatever it last held."""
+    if not warehouse.exists():  # the first run: dlt creates the DuckDB file (and its folder)
+        return {}
     with warehouse.connect() as con:
         if not con.table_exists("ops", "dataset_fingerprints"):
             return {}

@@ -211,3 +211,11 @@ def test_the_ingestion_memory_limit_is_read_and_handed_to_dlt(limit, tmp_path):
 def test_a_bad_ingestion_memory_limit_is_refused_and_named(limit, tmp_path):
     with pytest.raises(WarehouseConfigError, match="SCHOOLWH_INGEST_MEMORY_LIMIT"):
         Warehouse.resolve("duckdb", tmp_path / "wh.duckdb", env={"SCHOOLWH_INGEST_MEMORY_LIMIT": limit})
+
+
+def test_a_first_run_into_a_folder_that_does_not_exist_yet_has_no_fingerprints(tmp_path):
+    from ingestion.ops import fingerprints
+
+    warehouse = Warehouse.duckdb(tmp_path / "not-yet" / "wh.duckdb")
+    assert fingerprints.known(warehouse, "isams", "NHS", "raw_isams") == {}
+    assert not (tmp_path / "not-yet").exists()  # dlt creates it with the first load, not this look-up
