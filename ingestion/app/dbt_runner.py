@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ingestion.ops import pupil_key, reloads
 
@@ -113,14 +114,17 @@ def run_dbt(
     warehouse: Warehouse,
     *,
     echo: Callable[[str], None] | None = None,
+    variables: dict[str, Any] | None = None,
 ) -> DbtResult:
     """Run ``dbt <args>`` in the project; ``echo`` receives each (redacted) output line.
 
     The warehouse's as-of date is passed to dbt as the var ``as_of_date`` (every model reads "today"
-    through it: the incremental look-back, staleness, the current academic year).
+    through it: the incremental look-back, staleness, the current academic year), with ``variables`` in the
+    same ``--vars`` (dbt reads one).
     """
-    if warehouse.as_of is not None:
-        args = [*args, "--vars", json.dumps({"as_of_date": warehouse.as_of.isoformat()})]
+    merged = {**(variables or {}), **({"as_of_date": warehouse.as_of.isoformat()} if warehouse.as_of else {})}
+    if merged:
+        args = [*args, "--vars", json.dumps(merged)]
     if warehouse.pg is not None:
         register_secret(warehouse.pg.password)  # dbt masks DBT_ENV_SECRET_* itself; this guards our echo too
     if args and args[0] in EXECUTING:

@@ -212,6 +212,12 @@ def validate(warehouse: Warehouse, outcome: IngestOutcome, console: Console, sin
 UNIT_TESTS = "test_type:unit"
 
 
+def data_tests_scope(warehouse: Warehouse, *, full_refresh: bool = False) -> str:
+    """``touched`` (the data tests of the register-sized models read the rows this build rebuilds) on an
+    incremental build after a clean build, else ``all``: see ``macros/data_test_scope.sql``."""
+    return "touched" if not full_refresh and buildlog.last_build_clean(warehouse) else "all"
+
+
 def build(
     warehouse: Warehouse, console: Console, *, run_id: str | None = None,
     command: str = "build", select: list[str] | None = None,
@@ -222,13 +228,17 @@ def build(
 
     ``full_refresh`` rebuilds the incremental attendance models from all history (weekly, and after code
     mapping edits or back-dated corrections: see the README). Data tests always run; dbt unit tests only with
-    ``unit_tests`` or an explicit ``select`` (see UNIT_TESTS).
+    ``unit_tests`` or an explicit ``select`` (see UNIT_TESTS). On an incremental build after a clean one
+    (``buildlog.last_build_clean``) the data tests of the register-sized models read only the look-back window
+    the build rebuilt (var ``data_tests_scope``, ``macros/data_test_scope.sql``); otherwise every row.
     """
+    partial = bool(select or exclude)  # recorded as such: the next build then tests every row again
     exclude = list(exclude or [])
     if not unit_tests and not select:
         exclude.append(UNIT_TESTS)
     args = (["build"] + (["--select", *select] if select else []) + (["--exclude", *exclude] if exclude else [])
             + (["--full-refresh"] if full_refresh else []))
+    scope = data_tests_scope(warehouse, full_refresh=full_refresh)
     with console.status("dbt build ...") as status:
 
         def echo(line: str) -> None:
@@ -237,9 +247,10 @@ def build(
             elif any(k in line for k in ("ERROR", "FAIL", "WARN", "Done.")):
                 console.print(line, markup=False, highlight=False)
 
-        result = run_dbt(args, warehouse, echo=echo)
+        result = run_dbt(args, warehouse, echo=echo, variables={"data_tests_scope": scope})
     buildlog.record(
-        warehouse, run_id or runlog.new_run_id(), command, warehouse.as_of, result.returncode,
+        warehouse, run_id or runlog.new_run_id(), f"{command} {buildlog.PARTIAL}" if partial else command,
+        warehouse.as_of, result.returncode,
         dict(result.statuses), result.problems,
     )
     return result

@@ -19,7 +19,7 @@ DDL = """
 create schema if not exists ops;
 create table if not exists ops.build_log (
     run_id varchar not null,
-    command varchar not null,
+    command varchar not null,          -- 'build', 'nightly', ...; '<command> (partial)' when --select/--exclude
     as_of_date date,
     finished_at timestamp not null,
     outcome varchar not null,          -- 'ok' | 'failed'
@@ -38,6 +38,7 @@ create table if not exists ops.build_problems (
 """
 
 FAILED = ("error", "fail", "runtime error")
+PARTIAL = "(partial)"  # the command of a build limited by --select/--exclude: it did not test every model
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,25 @@ def record(
         )
         if rows:
             con.executemany("insert into ops.build_problems values (?, ?, ?, ?, ?)", rows)
+
+
+def last_build_clean(warehouse: Warehouse) -> bool:
+    """True when the warehouse's most recent build was complete (not ``PARTIAL``) and recorded no failed or
+    skipped node (warnings allowed): the condition for an incremental night to run the data tests of the
+    largest models on the rows it rebuilt only (``macros/data_test_scope.sql``). False before the first build
+    and after any failure or partial build, so the night after one tests every row again."""
+    if not warehouse.exists():
+        return False
+    with warehouse.connect() as con:
+        if not con.table_exists("ops", "build_log"):
+            return False
+        rows = con.execute(
+            "select command, outcome, nodes_failed, nodes_skipped from ops.build_log order by finished_at desc limit 1"
+        ).fetchall()
+    if not rows:
+        return False
+    command, outcome, failed, skipped = rows[0]
+    return not command.endswith(PARTIAL) and outcome == "ok" and not failed and not skipped
 
 
 @dataclass(frozen=True)

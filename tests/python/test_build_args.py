@@ -18,7 +18,7 @@ pytestmark = pytest.mark.fast
 def dbt_args(monkeypatch):
     calls: list[list[str]] = []
 
-    def fake_run_dbt(args, warehouse, echo=None):
+    def fake_run_dbt(args, warehouse, echo=None, variables=None):
         calls.append(list(args))
         return DbtResult(command=" ".join(args), returncode=0)
 

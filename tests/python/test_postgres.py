@@ -301,3 +301,14 @@ def test_dbt_unit_tests_pass_on_postgres(pg_built):
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-3000:]
     outcomes = unit_test_outcomes(pg_built["warehouse"])
     assert len(outcomes) >= 40 and set(outcomes.values()) == {"pass"}, outcomes
+
+
+def test_a_touched_night_tests_the_window_on_postgres_too(pg_built, monkeypatch):
+    """The data tests of the register-sized models read the look-back window only on a touched night, every
+    row otherwise (tests/python/test_data_test_scope.py has the DuckDB twin); the warehouse is left as found."""
+    from tests.python.test_data_test_scope import check_scope
+
+    monkeypatch.setenv("SCHOOLWH_PUPIL_KEY_SECRET", pg_built["env"]["SCHOOLWH_PUPIL_KEY_SECRET"])
+    warehouse = Warehouse.resolve("postgres", pg_built["root"] / "wh" / "schoolwh.duckdb", as_of=TODAY,
+                                  env=pg_built["env"])
+    check_scope(warehouse, TODAY)
