@@ -15,14 +15,16 @@
   rows: the night after a failure tests everything again. The weekly `--full-refresh` tests everything.
 -#}
 {% macro get_where_subquery(relation) -%}
+    {#- the touched-rows condition first: Spark (ANSI off) parses `from t where (c)` as t aliased "where" with
+        a column list, so `where` must never be followed by "(" (measured: ASSIGNMENT_ARITY_MISMATCH) -#}
     {%- set conditions = [] -%}
-    {%- set where = config.get('where') -%}
-    {%- if where -%}
-        {%- do conditions.append('(' ~ where ~ ')') -%}
-    {%- endif -%}
     {%- set column = data_test_touched_rows_column() -%}
     {%- if column -%}
         {%- do conditions.append(adapter.quote(column) ~ ' >= ' ~ attendance_lookback_start()) -%}
+    {%- endif -%}
+    {%- set where = config.get('where') -%}
+    {%- if where -%}
+        {%- do conditions.append(('(' ~ where ~ ')') if conditions else where) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- set filtered -%}

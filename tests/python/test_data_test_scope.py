@@ -178,3 +178,35 @@ def test_the_build_hands_its_scope_to_dbt(tmp_path, monkeypatch):
     pipeline.build(w, console)  # after a partial build: every row again
     pipeline.build(w, console)
     assert [v["data_tests_scope"] for v in seen] == ["all", "touched", "all", "touched", "all", "touched"]
+
+
+# Spark (ANSI off) reads `from t where (c)` as t aliased "where" with column list (c): ASSIGNMENT_ARITY_MISMATCH.
+# dbt's own get_where_subquery writes `where <config>`; the override must never put "(" straight after "where".
+ALIAS_TRAP = r"\bfrom\s+[\w.\"`]+\s+where\s*\(\s*[a-z_]\w*\s*(,\s*[a-z_]\w*\s*)*\)"
+
+
+@pytest.mark.parametrize("scope", ["all", "touched"])
+def test_no_compiled_data_test_puts_a_parenthesis_after_where(duckdb_built, scope):
+    import re
+
+    from ingestion.app.dbt_runner import artifacts_dir, run_dbt
+
+    result = run_dbt(["compile", "--select", "test_type:generic"], duckdb_built, variables={"data_tests_scope": scope})
+    assert result.ok, result.tail
+    compiled = list((artifacts_dir(duckdb_built) / "target" / "compiled").rglob("*.sql"))
+    texts = {p.name: p.read_text() for p in compiled}
+    filtered = [n for n, t in texts.items() if "dbt_subquery" in t]
+    assert len(compiled) > 300 and filtered, len(compiled)  # the tests with a where config are among them
+    if scope == "touched":  # the register-sized models' tests are limited to the window
+        assert any("session_date" in t and ">=" in t and "dbt_subquery" in t for t in texts.values())
+    trapped = [n for n, t in texts.items() if re.search(ALIAS_TRAP, t, flags=re.I)]
+    assert trapped == [], trapped
+
+
+def test_the_alias_trap_pattern_matches_what_spark_refused():
+    import re
+
+    refused = "from (select * from staging.stg_isams__staff_roles where (is_current_version)) dbt_subquery"
+    assert re.search(ALIAS_TRAP, refused, flags=re.I)
+    assert not re.search(ALIAS_TRAP, "from staging.x where is_current_version", flags=re.I)
+    assert not re.search(ALIAS_TRAP, "from school_months where (select n from j) > 1", flags=re.I)
